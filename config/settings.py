@@ -1,0 +1,68 @@
+"""All settings in one place: environment variables with the prefix FOERDERMATCH_ (or a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-dev-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FOERDERMATCH_", env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", description="development | production")
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    secret_key: str = DEFAULT_SECRET
+
+    # Embeddings: "e5-small-pypi" is multilingual-e5-small rebuilt offline from PyPI parts; any other
+    # value is a sentence-transformers model name or path (needs a hub or a local folder).
+    embedding_model: str = "e5-small-pypi"
+    model_cache_dir: Path | None = None  # default: data_dir/models
+    # Relative weight of the lexical side in rank fusion for German queries (0 = dense only).
+    lexical_weight: float = 1.0
+
+    # Eligibility: days a coordinator needs at least to prepare an application.
+    preparation_days: int = 14
+
+    # Crawling
+    user_agent: str = "foerdermatch/0.1 (+https://github.com/foerdermatch; kontakt@foerdermatch.example)"
+    crawl_delay_s: float = 1.0
+    crawl_timeout_s: float = 20.0
+    crawl_max_bytes: int = 20_000_000
+    raw_retention_days: int = 180
+    gone_after_missed_crawls: int = 3
+
+    # Newsletter / mail
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    mail_from: str = "foerdermatch <noreply@foerdermatch.example>"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'foerdermatch.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+    def check_production(self) -> None:
+        """Refuse dangerous defaults when running for real."""
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise RuntimeError("FOERDERMATCH_SECRET_KEY must be set in production.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
