@@ -1,0 +1,85 @@
+"""The German web desk (server-rendered): search the catalogue, match a project idea, read a programme."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from api.deps import RuntimeDep, SessionDep
+from api.routes.programmes import summary
+from catalog import store
+from catalog.filters import keep
+from catalog.schema import APPLICANT_TYPES
+from config.countries import german_name
+from matcher.profile import Profile
+from matcher.service import MatchOptions
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+LEVEL_DE = {"eu": "EU", "bund": "Bund", "land": "Land", "stiftung": "Stiftung", "jugendwerk": "Jugendwerk"}
+STATUS_DE = {"open": "offen", "forthcoming": "demnächst", "closed": "geschlossen", "rolling": "laufend",
+             "paused": "pausiert", "unknown": "unbekannt"}
+VERDICT_DE = {"eligible": "förderfähig", "ineligible": "nicht förderfähig", "unclear": "unklar"}
+APPLICANT_DE = {
+    "kommune": "Kommune (Stadt/Gemeinde)", "landkreis": "Landkreis", "kommunaler_spitzenverband": "Kommunaler Spitzenverband",
+    "kommunales_unternehmen": "Kommunales Unternehmen", "verein": "Verein", "schule": "Schule", "hochschule": "Hochschule",
+    "ngo": "Nichtregierungsorganisation", "kirche": "Kirche", "stiftung": "Stiftung", "unternehmen": "Unternehmen",
+    "privatperson": "Privatperson",
+}
+templates.env.globals.update(LEVEL_DE=LEVEL_DE, STATUS_DE=STATUS_DE, VERDICT_DE=VERDICT_DE,
+                             APPLICANT_DE=APPLICANT_DE, APPLICANT_TYPES=APPLICANT_TYPES, german_name=german_name)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, session: SessionDep, q: str = "", level: str = "") -> HTMLResponse:
+    today = dt.date.today()
+    rows = [(r, p) for r, p in store.all_programmes(session) if keep(p, q=q[:200] or None, level=level or None, today=today)]
+    items = [summary(r, p, today) for r, p in rows]
+    return templates.TemplateResponse(request, "index.html", {"items": items, "q": q, "level": level})
+
+
+@router.post("/match", response_class=HTMLResponse)
+async def match_form(
+    request: Request, runtime: RuntimeDep,
+    idea: Annotated[str, Form()], applicant_type: Annotated[str, Form()],
+    partner_country: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "",
+    budget_eur: Annotated[str, Form()] = "", duration_months: Annotated[str, Form()] = "",
+    participants: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    form = {"idea": idea, "applicant_type": applicant_type, "partner_country": partner_country, "state": state,
+            "budget_eur": budget_eur, "duration_months": duration_months, "participants": participants}
+    raw: dict[str, Any] = {
+        "applicant": {"type": applicant_type, **({"state": state} if state else {})},
+        "partners": [{"country": c.strip()} for c in partner_country.split(",") if c.strip()],
+        "project": {"idea": idea, **{k: v.replace(".", "").replace(",", ".") for k, v in
+                                     (("budget_eur", budget_eur), ("duration_months", duration_months),
+                                      ("participants", participants)) if v.strip()}},
+    }
+    try:
+        profile = Profile.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        message = f"Bitte prüfen Sie das Feld „{'.'.join(str(x) for x in err['loc'])}“: {err['msg']}"
+        return templates.TemplateResponse(request, "match.html", {"form": form, "error": message, "result": None}, 422)
+    result = await run_in_threadpool(runtime.match, profile, MatchOptions(top=10))
+    return templates.TemplateResponse(request, "match.html", {"form": form, "error": None, "result": result})
+
+
+@router.get("/programme/{programme_id}", response_class=HTMLResponse)
+def programme_page(request: Request, programme_id: str, session: SessionDep) -> HTMLResponse:
+    found = store.get_programme(session, programme_id)
+    if found is None:
+        raise HTTPException(404, detail="Programm nicht gefunden")
+    row, p = found
+    today = dt.date.today()
+    return templates.TemplateResponse(request, "programme.html", {
+        "p": p, "row": row, "s": summary(row, p, today), "versions": store.versions(session, p.id),
+    })

@@ -1,0 +1,150 @@
+"""Matching a profile against the catalogue: hybrid relevance, then eligibility and Eigenanteil per programme."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from catalog.schema import ProgrammeIn
+from catalog.status import next_deadline, status
+from matcher.contribution import cofunding_candidates, own_contribution
+from matcher.eligibility import RuleContext, assess
+from matcher.embed import Embedder
+from matcher.index import Index
+from matcher.language import detect_language
+from matcher.profile import Profile
+from matcher.rank import per_programme_max, rrf, top_k
+
+# How much a verdict or call state moves a programme down: flagged and lower, never dropped.
+VERDICT_FACTOR = {"eligible": 1.0, "unclear": 0.93, "ineligible": 0.55}
+STATUS_FACTOR = {"closed": 0.85, "paused": 0.9}
+BILATERAL_BOOST = 1.15  # the programme names the partner's country explicitly (e.g. a Franco-German fund)
+CANDIDATES = 60
+
+
+@dataclass
+class MatchOptions:
+    top: int = 10
+    only_eligible: bool = False
+    mode: str = "hybrid"  # hybrid | dense | lexical (baselines for evaluation)
+    today: dt.date | None = None
+
+
+@dataclass
+class Relevance:
+    scores: np.ndarray  # per programme, fused
+    best_passage: np.ndarray  # per programme, index into index.passages
+    language: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def query_text(profile: Profile) -> str:
+    return " ".join([profile.project.idea, *profile.project.themes]).strip()
+
+
+def relevance(index: Index, embedder: Embedder | None, profile: Profile, *, mode: str = "hybrid",
+              lexical_weight: float = 1.0) -> Relevance:
+    """Per-programme relevance. Lexical fusion only for German queries: it cannot cross languages."""
+    t0 = time.perf_counter()
+    text = query_text(profile)
+    lang = detect_language(text)
+    n = len(index.programmes)
+    lists: list[np.ndarray] = []
+    weights: list[float] = []
+    passage_scores = np.zeros(len(index.passages), dtype=np.float32)
+    timings: dict[str, float] = {}
+    use_dense = index.dense is not None and embedder is not None and mode in ("hybrid", "dense")
+    if use_dense:
+        assert embedder is not None and index.dense is not None
+        qv = embedder.embed_queries([text])[0]
+        timings["embed_ms"] = (time.perf_counter() - t0) * 1000
+        dense = index.dense @ qv
+        passage_scores = dense
+        lists.append(per_programme_max(dense, index.owner, n))
+        weights.append(1.0)
+    if mode == "lexical" or not use_dense or (mode == "hybrid" and lang == "de" and lexical_weight > 0):
+        lex = index.lexical.scores(text)
+        if not use_dense:
+            passage_scores = lex
+        lists.append(per_programme_max(lex, index.owner, n))
+        weights.append(lexical_weight if use_dense else 1.0)
+    fused = rrf(lists, weights) if n else np.zeros(0)
+    timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000 - timings.get("embed_ms", 0.0)
+    return Relevance(fused, _best_passages(passage_scores, index.owner, n), lang, timings)
+
+
+def _best_passages(passage_scores: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    best = np.zeros(n, dtype=np.int64)
+    if len(passage_scores) == 0:
+        return best
+    order = np.lexsort((-passage_scores, owner))  # by programme, best passage first
+    firsts = np.unique(owner[order], return_index=True)[1]
+    best[owner[order][firsts]] = order[firsts]
+    return best
+
+
+def profile_factor(profile: Profile, p: ProgrammeIn, verdict: str, today: dt.date) -> float:
+    factor = VERDICT_FACTOR[verdict] * STATUS_FACTOR.get(status(p, today), 1.0)
+    rule = p.rules.partner_rule
+    if rule and rule.countries and set(rule.countries) & set(profile.partner_countries()):
+        factor *= BILATERAL_BOOST
+    return factor
+
+
+def match(index: Index, embedder: Embedder | None, profile: Profile, options: MatchOptions, *,
+          preparation_days: int = 14, lexical_weight: float = 1.0) -> dict[str, Any]:
+    today = options.today or dt.date.today()
+    rel = relevance(index, embedder, profile, mode=options.mode, lexical_weight=lexical_weight)
+    t0 = time.perf_counter()
+    ctx = RuleContext(today=today, preparation_days=preparation_days)
+    pool = CANDIDATES if not options.only_eligible else len(index.programmes)
+    candidates = top_k(rel.scores, max(pool, options.top * 3))
+    judged = []
+    for i in candidates:
+        p = index.programmes[i]
+        verdict = assess(profile, p, ctx)
+        if options.only_eligible and verdict.verdict != "eligible":
+            continue
+        judged.append((float(rel.scores[i]) * profile_factor(profile, p, verdict.verdict, today), i, verdict))
+    judged.sort(key=lambda t: -t[0])
+    rel.timings["eligibility_ms"] = (time.perf_counter() - t0) * 1000
+    matches = [
+        _match_entry(rank, index, int(i), score, verdict, profile, today, rel)
+        for rank, (score, i, verdict) in enumerate(judged[: options.top], start=1)
+    ]
+    return {"id": profile.id, "language": rel.language, "matches": matches, "timings": rel.timings}
+
+
+def _match_entry(rank: int, index: Index, i: int, score: float, verdict: Any, profile: Profile,
+                 today: dt.date, rel: Relevance) -> dict[str, Any]:
+    p = index.programmes[i]
+    nd = next_deadline(p, today)
+    contribution = own_contribution(profile, p)
+    entry = {
+        "rank": rank, "programme_id": p.id, "title": p.title, "short_name": p.short_name,
+        "funder": p.funder, "level": p.level, "url": p.url, "score": round(min(score, 1.0), 4),
+        "status": status(p, today),
+        "next_deadline": nd.model_dump(mode="json", exclude_none=True) if nd else None,
+        "eligibility": {"verdict": verdict.verdict, "checks": [c.as_dict() for c in verdict.checks]},
+        "own_contribution": contribution.as_dict(),
+        "why": _why(index, i, rel, verdict),
+    }
+    cofund = cofunding_candidates(profile, p, index.programmes)
+    if cofund:
+        entry["cofunding"] = cofund
+    return entry
+
+
+def _why(index: Index, i: int, rel: Relevance, verdict: Any) -> list[str]:
+    passage = index.passages[int(rel.best_passage[i])]
+    reasons = [f"Passende Textstelle: „{_clip(passage, 240)}“"]
+    reasons += [c.reason for c in verdict.checks if c.verdict == "eligible"][:2]
+    return reasons
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: text.rfind(" ", 0, n)] + " …"
