@@ -27,7 +27,7 @@ demo: setup model
 	$(BIN)/foerdermatch demo --port $(PORT)
 
 test: setup model
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	FOERDERMATCH_MODEL_CACHE_DIR=$(CURDIR)/var/models $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres"

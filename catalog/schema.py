@@ -28,6 +28,8 @@ ApplicantType = Literal[
 ]
 APPLICANT_TYPES: tuple[str, ...] = ApplicantType.__args__  # type: ignore[attr-defined]
 
+Bundesland = Literal["BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH"]
+
 Level = Literal["eu", "bund", "land", "stiftung", "jugendwerk"]
 LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
 
@@ -150,6 +152,8 @@ class ProgrammeIn(Strict):
     short_name: str | None = None
     funder: str = Field(min_length=2)
     level: Level
+    # Länder whose applicants may apply (Land programmes, regional funds); empty: no such limit known.
+    states: list[Bundesland] = Field(default_factory=list)
     summary: str = Field(min_length=20)
     text: str = ""
     themes: list[str] = Field(default_factory=list)

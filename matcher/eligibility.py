@@ -120,6 +120,31 @@ def applicant_type(profile: Profile, p: ProgrammeIn, ctx: RuleContext) -> Check:
     return _check(p, "applicant_type", "ineligible", reason, "applicant_types", fact)
 
 
+STATE_NAMES_DE = {
+    "BW": "Baden-Württemberg", "BY": "Bayern", "BE": "Berlin", "BB": "Brandenburg", "HB": "Bremen", "HH": "Hamburg",
+    "HE": "Hessen", "MV": "Mecklenburg-Vorpommern", "NI": "Niedersachsen", "NW": "Nordrhein-Westfalen",
+    "RP": "Rheinland-Pfalz", "SL": "Saarland", "SN": "Sachsen", "ST": "Sachsen-Anhalt", "SH": "Schleswig-Holstein",
+    "TH": "Thüringen",
+}
+
+
+def applicant_state(profile: Profile, p: ProgrammeIn, ctx: RuleContext) -> Check | None:
+    """Land programmes and regional funds serve applicants from their Länder only."""
+    if not p.states:
+        return None
+    names = join_de([STATE_NAMES_DE[s] for s in p.states], "oder")
+    fact = f"Antragsteller aus {names}"
+    mine = profile.applicant.state
+    if mine is None:
+        reason = f"Das Programm richtet sich an Antragsteller aus {names}. Bitte Ihr Bundesland angeben."
+        return _check(p, "applicant_state", "unclear", reason, "states", fact)
+    if mine in p.states:
+        reason = f"Antragsteller aus {STATE_NAMES_DE[mine]} sind hier richtig."
+        return _check(p, "applicant_state", "eligible", reason, "states", fact)
+    reason = f"Das Programm fördert nur Antragsteller aus {names}, nicht aus {STATE_NAMES_DE[mine]}."
+    return _check(p, "applicant_state", "ineligible", reason, "states", fact)
+
+
 # --- partners ---------------------------------------------------------------------------------
 
 
@@ -352,15 +377,17 @@ def special_rules(profile: Profile, p: ProgrammeIn, ctx: RuleContext) -> list[Ch
     ]
 
 
-Rule = Callable[[Profile, ProgrammeIn, RuleContext], Check]
+Rule = Callable[[Profile, ProgrammeIn, RuleContext], Check | None]
 ManyRule = Callable[[Profile, ProgrammeIn, RuleContext], list[Check]]
 
-RULES: tuple[Rule, ...] = (applicant_type, partner_country, partner_count, budget, duration, deadline)
+RULES: tuple[Rule, ...] = (applicant_type, applicant_state, partner_country, partner_count, budget, duration, deadline)
 MANY_RULES: tuple[ManyRule, ...] = (no_grant, special_rules)
 
 
 def combine(checks: tuple[Check, ...]) -> Verdict:
-    verdicts = {c.verdict for c in checks}
+    """Conditions stated in the text (special rules) are listed for the coordinator to confirm but do
+    not decide the verdict: nearly every call has some, and they are not facts we lack about them."""
+    verdicts = {c.verdict for c in checks if not c.criterion.startswith("special_rule:")}
     return "ineligible" if "ineligible" in verdicts else "unclear" if "unclear" in verdicts else "eligible"
 
 

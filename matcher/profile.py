@@ -7,10 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from catalog.schema import ApplicantType
+from catalog.schema import ApplicantType, Bundesland
 from config.countries import to_iso2
-
-Bundesland = Literal["BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH"]
 
 
 class _Strict(BaseModel):

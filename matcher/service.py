@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from catalog.filters import allows_country
 from catalog.schema import ProgrammeIn
 from catalog.status import next_deadline, status
 from matcher.contribution import cofunding_candidates, own_contribution
@@ -22,7 +23,9 @@ from matcher.rank import per_programme_max, rrf, top_k
 # How much a verdict or call state moves a programme down: flagged and lower, never dropped.
 VERDICT_FACTOR = {"eligible": 1.0, "unclear": 0.93, "ineligible": 0.55}
 STATUS_FACTOR = {"closed": 0.85, "paused": 0.9}
-BILATERAL_BOOST = 1.15  # the programme names the partner's country explicitly (e.g. a Franco-German fund)
+# Share of the profile's partner countries a programme accepts moves it by up to ±15 %: a Franco-German
+# fund suits a French partner, not a five-country network that merely includes France.
+COVERAGE_SPAN = (0.85, 1.15)
 CANDIDATES = 60
 
 
@@ -87,11 +90,20 @@ def _best_passages(passage_scores: np.ndarray, owner: np.ndarray, n: int) -> np.
     return best
 
 
+def partner_coverage(profile: Profile, p: ProgrammeIn) -> float | None:
+    """Share of the profile's partner countries the programme names or lists; None if nothing to say."""
+    rule, countries = p.rules.partner_rule, profile.partner_countries()
+    if rule is None or not countries or not (rule.countries or rule.lists):
+        return None
+    return sum(allows_country(rule, c) is True for c in countries) / len(countries)
+
+
 def profile_factor(profile: Profile, p: ProgrammeIn, verdict: str, today: dt.date) -> float:
     factor = VERDICT_FACTOR[verdict] * STATUS_FACTOR.get(status(p, today), 1.0)
-    rule = p.rules.partner_rule
-    if rule and rule.countries and set(rule.countries) & set(profile.partner_countries()):
-        factor *= BILATERAL_BOOST
+    coverage = partner_coverage(profile, p)
+    if coverage is not None:
+        low, high = COVERAGE_SPAN
+        factor *= low + (high - low) * coverage
     return factor
 
 

@@ -414,3 +414,26 @@ def test_de3_kenyan_partner_to_nakopa_is_not_ineligible():
     result = assess(prof, nakopa(), CTX)
     assert result.verdict != "ineligible"
     assert all(c.verdict == "eligible" for c in result.checks)
+
+
+# --- applicant_state and how special rules count ---------------------------------------------
+
+
+def test_applicant_state_paths():
+    nrw_only = programme(states=["NW"])
+    at_home = Profile.model_validate({"applicant": {"type": "kommune", "state": "NW"}, "project": {"idea": "x"}})
+    elsewhere = Profile.model_validate({"applicant": {"type": "kommune", "state": "BY"}, "project": {"idea": "x"}})
+    assert el.applicant_state(at_home, nrw_only, CTX).verdict == "eligible"
+    check = el.applicant_state(elsewhere, nrw_only, CTX)
+    assert check.verdict == "ineligible" and "Nordrhein-Westfalen" in check.reason and "Bayern" in check.reason
+    assert el.applicant_state(profile(), nrw_only, CTX).verdict == "unclear"
+    assert el.applicant_state(at_home, programme(), CTX) is None
+
+
+def test_special_rules_are_listed_but_do_not_decide_the_verdict():
+    rules = {"applicant_types": ["kommune"], "special_rules": [{"code": "partnership_agreement",
+                                                                "text": "Eine Partnerschaftsvereinbarung ist nötig."}]}
+    checks = (el.Check("applicant_type", "eligible", "ok"),) + tuple(el.special_rules(profile(), programme(rules), CTX))
+    assert checks[-1].verdict == "unclear" and "Partnerschaftsvereinbarung" in checks[-1].reason
+    assert el.combine(checks) == "eligible"
+    assert el.combine(checks + (el.Check("deadline", "unclear", "?"),)) == "unclear"
