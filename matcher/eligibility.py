@@ -353,8 +353,13 @@ def deadline(profile: Profile, p: ProgrammeIn, ctx: RuleContext) -> Check:
     if p.rhythm:
         reason = f"Die letzte Frist ist abgelaufen; die nächste Ausschreibung wird erwartet ({p.rhythm})."
         return _check(p, "deadline", "unclear", reason, "deadlines", last)
-    reason = f"Frist abgelaufen ({last}); eine neue Ausschreibung ist nicht bekannt."
-    return _check(p, "deadline", "ineligible", reason, "deadlines", last)
+    if any((_closes(d) or dt.date.min) >= ctx.today for d in p.deadlines):
+        reason = f"Die Frist der ersten Stufe ist abgelaufen ({last}); in dieser Runde ist kein Antrag mehr möglich."
+        return _check(p, "deadline", "ineligible", reason, "deadlines", last)
+    # Every known date is past and no rhythm is recorded: the data may simply be old, so ask, don't exclude.
+    reason = (f"Die letzte bekannte Frist ist abgelaufen ({last}); eine neue Ausschreibung ist nicht bekannt. "
+              "Bitte beim Fördergeber nachfragen.")
+    return _check(p, "deadline", "unclear", reason, "deadlines", last)
 
 
 # --- rules that yield zero or more checks -----------------------------------------------------

@@ -325,9 +325,9 @@ def test_past_deadlines_with_rhythm_expect_the_next_call():
     assert "nächste Ausschreibung" in check.reason and "jährlich" in check.reason
 
 
-def test_past_deadlines_without_rhythm_are_expired():
+def test_past_deadlines_without_rhythm_ask_rather_than_exclude():
     check = one(el.deadline, profile(), with_deadlines({"kind": "application", "date": "2024-10-15"}))
-    assert check.verdict == "ineligible" and "Frist abgelaufen" in check.reason
+    assert check.verdict == "unclear" and "abgelaufen" in check.reason and "nachfragen" in check.reason
 
 
 def test_paused_programme_is_unclear_even_with_an_open_deadline():
