@@ -1,0 +1,1 @@
+"""Crawlers that keep the catalogue current. Sources register in crawlers/registry.py."""

@@ -2,7 +2,8 @@
 
 import importlib
 
-TABLE_MODULES = ["catalog.models"]
+# Each package that defines tables adds its module here (and a migration in migrations/versions/).
+TABLE_MODULES = ["catalog.models", "crawlers.models"]
 
 
 def import_all() -> None:
