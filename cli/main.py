@@ -10,7 +10,7 @@ from importlib.metadata import version
 from sqlmodel import Session
 
 from catalog import snapshot, store
-from cli import catalog_cmds, match_cmds
+from cli import catalog_cmds, crawl_cmds, match_cmds
 from cli.common import UsageError, database, fail, settings
 
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_demo if name == "demo" else cmd_serve)
     catalog_cmds.add_parser(sub)
     match_cmds.add_parser(sub)
+    crawl_cmds.add_parser(sub)
     return parser
 
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     crawl_max_bytes: int = 20_000_000
     raw_retention_days: int = 180
     gone_after_missed_crawls: int = 3
+    # A source whose last successful crawl is older than this is reported stale.
+    stale_after_days: int = 14
 
     # Newsletter / mail
     smtp_host: str = "127.0.0.1"

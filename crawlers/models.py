@@ -31,3 +31,11 @@ class UrlState(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     content_type: str | None = Field(default=None, max_length=200)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class WorkerLease(SQLModel, table=True):
+    """The leader lease of the worker on databases without advisory locks (SQLite)."""
+
+    name: str = Field(primary_key=True, max_length=60)
+    holder: str = Field(max_length=200)
+    expires_at: dt.datetime

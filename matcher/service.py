@@ -99,7 +99,9 @@ def partner_coverage(profile: Profile, p: ProgrammeIn) -> float | None:
 
 
 def profile_factor(profile: Profile, p: ProgrammeIn, verdict: str, today: dt.date) -> float:
-    factor = VERDICT_FACTOR[verdict] * STATUS_FACTOR.get(status(p, today), 1.0)
+    state = status(p, today)
+    # A closed call that recurs is "next call expected", not gone: it keeps its place.
+    factor = VERDICT_FACTOR[verdict] * (1.0 if state == "closed" and p.rhythm else STATUS_FACTOR.get(state, 1.0))
     coverage = partner_coverage(profile, p)
     if coverage is not None:
         low, high = COVERAGE_SPAN
@@ -140,6 +142,7 @@ def _match_entry(rank: int, index: Index, i: int, score: float, verdict: Any, pr
         "rank": rank, "programme_id": p.id, "title": p.title, "short_name": p.short_name,
         "funder": p.funder, "level": p.level, "url": p.url, "score": round(min(score, 1.0), 4),
         "status": status(p, today),
+        "next_call_expected": p.rhythm if status(p, today) == "closed" and p.rhythm else None,
         "next_deadline": nd.model_dump(mode="json", exclude_none=True) if nd else None,
         "eligibility": {"verdict": verdict.verdict, "checks": [c.as_dict() for c in verdict.checks]},
         "own_contribution": contribution.as_dict(),

@@ -1,8 +1,8 @@
-"""crawl archive
+"""crawl archive and worker lease
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 04:42:19.229199
+Create Date: 2026-11-24 04:44:24.301249
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,6 +25,12 @@ def upgrade() -> None:
     sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('url')
+    )
+    op.create_table('workerlease',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
     )
     op.create_table('rawpage',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -52,5 +58,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rawpage_fetched_at'))
 
     op.drop_table('rawpage')
+    op.drop_table('workerlease')
     op.drop_table('urlstate')
     # ### end Alembic commands ###
