@@ -43,7 +43,9 @@ def load_file(path: Path) -> list[ProgrammeIn]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise CatalogError(f"{path.name}: not valid YAML ({e.__class__.__name__} {getattr(e, 'problem_mark', '')}).") from None
+        raise CatalogError(
+            f"{path.name}: not valid YAML ({e.__class__.__name__} {getattr(e, 'problem_mark', '')})."
+        ) from None
     return parse_entries(raw or [], origin=path.name)
 
 

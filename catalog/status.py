@@ -20,7 +20,9 @@ def _opens(d: Deadline) -> dt.date | None:
 
 def upcoming(deadlines: list[Deadline], today: dt.date) -> list[Deadline]:
     """Deadlines that can still be met, soonest first; open-ended rolling ones last."""
-    live = [d for d in deadlines if (_closes(d) is None and d.kind == "rolling") or (_closes(d) or dt.date.min) >= today]
+    live = [
+        d for d in deadlines if (_closes(d) is None and d.kind == "rolling") or (_closes(d) or dt.date.min) >= today
+    ]
     return sorted(live, key=lambda d: (_closes(d) or dt.date.max, d.kind))
 
 

@@ -42,8 +42,10 @@ def cmd_load(args: argparse.Namespace) -> int:
     engine = database()
     with Session(engine) as s, s.begin():
         counts = snapshot.load_programmes(s, programmes)
-    print(f"{len(programmes)} programmes: {counts['new']} new, {counts['changed']} changed, "
-          f"{counts['unchanged']} unchanged")
+    print(
+        f"{len(programmes)} programmes: {counts['new']} new, {counts['changed']} changed, "
+        f"{counts['unchanged']} unchanged"
+    )
     return 0
 
 
@@ -61,10 +63,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _summary(row, p, today: dt.date) -> dict:  # type: ignore[no-untyped-def]
     nd = next_deadline(p, today)
     return {
-        "id": p.id, "title": p.title, "short_name": p.short_name, "funder": p.funder, "level": p.level,
-        "source": p.source, "url": p.url, "status": status(p, today),
+        "id": p.id,
+        "title": p.title,
+        "short_name": p.short_name,
+        "funder": p.funder,
+        "level": p.level,
+        "source": p.source,
+        "url": p.url,
+        "status": status(p, today),
         "next_deadline": nd.model_dump(mode="json", exclude_none=True) if nd else None,
-        "as_of": p.as_of.isoformat() if p.as_of else None, "gone_since": row.gone_since,
+        "as_of": p.as_of.isoformat() if p.as_of else None,
+        "gone_since": row.gone_since,
     }
 
 
@@ -88,7 +97,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         if found is None:
             fail(f"There is no programme with the id {args.id!r}.")
         row, p = found
-        history = [{"version": v.version, "at": v.created_at, "changed": v.changed_fields} for v in store.versions(s, p.id)]
+        history = [
+            {"version": v.version, "at": v.created_at, "changed": v.changed_fields} for v in store.versions(s, p.id)
+        ]
     if args.json:
         print_json({**p.model_dump(mode="json"), "status": status(p, dt.date.today()), "versions": history})
     else:

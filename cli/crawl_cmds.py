@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-
 from cli.common import database, fail, print_json, settings
 
 
@@ -13,8 +12,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("crawl", help="fetch sources now and update the catalogue")
     c.add_argument("sources", nargs="*", help="source names (see config/sources.yaml)")
     c.add_argument("--all", action="store_true", help="every enabled source")
-    c.add_argument("--rewrite", action="append", default=[], metavar="LIVE=LOCAL",
-                   help="fetch LIVE-prefixed URLs from LOCAL instead (fixture sites); repeatable")
+    c.add_argument(
+        "--rewrite",
+        action="append",
+        default=[],
+        metavar="LIVE=LOCAL",
+        help="fetch LIVE-prefixed URLs from LOCAL instead (fixture sites); repeatable",
+    )
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_crawl)
     h = sub.add_parser("sources", help="health of each source")
@@ -65,9 +69,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     else:
         for x in summaries:
             c = x.counts
-            print(f"{x.source:<18} {x.status:<7} new {c.get('new', 0)}, changed {c.get('changed', 0)}, "
-                  f"unchanged {c.get('unchanged', 0)}, gone {c.get('gone', 0)}; requests {c.get('requests', 0)}, "
-                  f"304s {c.get('not_modified', 0)}, {c.get('bytes', 0):,} bytes" + (f" - {x.reason}" if x.reason else ""))
+            print(
+                f"{x.source:<18} {x.status:<7} new {c.get('new', 0)}, changed {c.get('changed', 0)}, "
+                f"unchanged {c.get('unchanged', 0)}, gone {c.get('gone', 0)}; requests {c.get('requests', 0)}, "
+                f"304s {c.get('not_modified', 0)}, {c.get('bytes', 0):,} bytes" + (f" - {x.reason}" if x.reason else "")
+            )
     return 0 if all(x.status == "ok" for x in summaries) else 1
 
 
@@ -80,8 +86,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         state = "failing" if r["failing"] else "stale" if r["stale"] else "ok"
-        print(f"{r['source']:<18} {state:<8} {r['programmes']:>4} programmes; last success {r['last_success'] or '-'}"
-              + (f"; last failure: {r['last_failure_reason']}" if r["failing"] else ""))
+        print(
+            f"{r['source']:<18} {state:<8} {r['programmes']:>4} programmes; last success {r['last_success'] or '-'}"
+            + (f"; last failure: {r['last_failure_reason']}" if r["failing"] else "")
+        )
     return 0
 
 
@@ -93,6 +101,3 @@ def cmd_worker(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)
     Worker(database(), settings(), _configs(), heartbeat_s=args.heartbeat).serve()
     return 0
-
-
-

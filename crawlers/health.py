@@ -17,23 +17,33 @@ def _last(s: Session, source: str, status: str) -> CrawlRun | None:
     return s.exec(query.order_by(col(CrawlRun.started_at).desc()).limit(1)).first()
 
 
-def source_health(engine: Engine, configs: dict[str, SourceConfig], *, stale_after_days: int,
-                  now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def source_health(
+    engine: Engine, configs: dict[str, SourceConfig], *, stale_after_days: int, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     now = now or utcnow()
     out = []
     with Session(engine) as s:
         for name, cfg in configs.items():
             ok, bad = _last(s, name, "ok"), _last(s, name, "failed")
-            n = s.exec(select(func.count()).select_from(Programme).where(
-                Programme.source == name, col(Programme.gone_since).is_(None))).one()
+            n = s.exec(
+                select(func.count())
+                .select_from(Programme)
+                .where(Programme.source == name, col(Programme.gone_since).is_(None))
+            ).one()
             last_ok = _aware(ok.finished_at or ok.started_at) if ok else None
-            out.append({
-                "source": name, "enabled": cfg.enabled, "programmes": n,
-                "last_success": last_ok, "last_success_counts": ok.counts if ok else None,
-                "last_failure": _aware(bad.started_at) if bad else None, "last_failure_reason": bad.reason if bad else None,
-                "failing": bool(bad and (not ok or _aware(bad.started_at) > _aware(ok.started_at))),
-                "stale": last_ok is None or now - last_ok > dt.timedelta(days=stale_after_days),
-            })
+            out.append(
+                {
+                    "source": name,
+                    "enabled": cfg.enabled,
+                    "programmes": n,
+                    "last_success": last_ok,
+                    "last_success_counts": ok.counts if ok else None,
+                    "last_failure": _aware(bad.started_at) if bad else None,
+                    "last_failure_reason": bad.reason if bad else None,
+                    "failing": bool(bad and (not ok or _aware(bad.started_at) > _aware(ok.started_at))),
+                    "stale": last_ok is None or now - last_ok > dt.timedelta(days=stale_after_days),
+                }
+            )
     return out
 
 
@@ -46,8 +56,9 @@ def reap_interrupted(engine: Engine, *, older_than: dt.timedelta = dt.timedelta(
     """Runs left 'running' by a killed worker are recorded as failed (their transaction never committed)."""
     cutoff = utcnow() - older_than
     with Session(engine) as s, s.begin():
-        runs = [r for r in s.exec(select(CrawlRun).where(CrawlRun.status == "running"))
-                if _aware(r.started_at) < cutoff]
+        runs = [
+            r for r in s.exec(select(CrawlRun).where(CrawlRun.status == "running")) if _aware(r.started_at) < cutoff
+        ]
         for r in runs:
             r.status, r.reason, r.finished_at = "failed", "interrupted (worker stopped during the crawl)", utcnow()
         return len(runs)

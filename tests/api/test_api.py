@@ -10,7 +10,9 @@ def test_list_and_filters(client) -> None:
     assert client.get("/api/v1/programmes").json()["total"] == 2
     assert [i["id"] for i in client.get("/api/v1/programmes?level=jugendwerk").json()["items"]] == ["jugend-frankreich"]
     assert [i["id"] for i in client.get("/api/v1/programmes?partner_country=Ghana").json()["items"]] == ["wasser-sued"]
-    assert [i["id"] for i in client.get("/api/v1/programmes?applicant_type=verein").json()["items"]] == ["jugend-frankreich"]
+    assert [i["id"] for i in client.get("/api/v1/programmes?applicant_type=verein").json()["items"]] == [
+        "jugend-frankreich"
+    ]
     assert [i["id"] for i in client.get("/api/v1/programmes?q=afrika wasser").json()["items"]] == ["wasser-sued"]
     assert client.get("/api/v1/programmes?status=rolling").json()["total"] == 1
     page = client.get("/api/v1/programmes?per_page=1&page=2").json()
@@ -18,8 +20,12 @@ def test_list_and_filters(client) -> None:
 
 
 def test_bad_filters_name_the_field(client) -> None:
-    for query, field in (("level=mond", "level"), ("applicant_type=zauberer", "applicant_type"),
-                         ("partner_country=Atlantis", "partner_country"), ("per_page=0", "per_page")):
+    for query, field in (
+        ("level=mond", "level"),
+        ("applicant_type=zauberer", "applicant_type"),
+        ("partner_country=Atlantis", "partner_country"),
+        ("per_page=0", "per_page"),
+    ):
         r = client.get(f"/api/v1/programmes?{query}")
         assert r.status_code == 422, query
         assert r.json()["detail"][0]["loc"][-1] == field
@@ -71,7 +77,12 @@ def test_desk_pages(client) -> None:
     page = client.get("/?q=jugend")
     assert page.status_code == 200 and "Deutsch-französische Jugendbegegnungen" in page.text
     assert "Partnerschaftsprojekte Wasser" not in page.text
-    form = {"idea": "Wasser in Afrika", "applicant_type": "kommune", "partner_country": "Ghana", "budget_eur": "100.000"}
+    form = {
+        "idea": "Wasser in Afrika",
+        "applicant_type": "kommune",
+        "partner_country": "Ghana",
+        "budget_eur": "100.000",
+    }
     result = client.post("/match", data=form)
     assert result.status_code == 200 and "förderfähig" in result.text
     bad = client.post("/match", data={**form, "partner_country": "Atlantis"})
