@@ -102,7 +102,8 @@ async def crawl_source(engine: Engine, settings: Settings, config: SourceConfig,
             try:
                 result = await source.crawl(fetch, config, today=today or dt.date.today())
             finally:
-                counts.update(requests=fetch.requests, not_modified=fetch.not_modified, bytes=fetch.bytes)
+                counts.update(requests=fetch.requests, not_modified=fetch.not_modified, bytes=fetch.bytes,
+                              retries=fetch.retries)
         check_result(result, config)
         counts.update(store_result(engine, settings, config.name, result, run_id), pages=result.pages)
     except Exception as e:  # noqa: BLE001 - any failure of a source must leave the catalogue as it was

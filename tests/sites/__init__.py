@@ -1,0 +1,1 @@
+"""Fixture web sites for crawler tests, served by tests/sites/server.py."""
