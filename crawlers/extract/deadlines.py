@@ -66,7 +66,7 @@ _RHYTHM_RE = re.compile(
     re.I,
 )
 
-INFERRED_NOTE = "Jahr nicht angegeben; nächster Termin ab {as_of} angenommen"
+INFERRED_NOTE = "Jahr nicht angegeben; der nächste solche Termin ist angenommen"
 
 
 def _is_deadline(clause: str, mention: DateMention, inherited: bool) -> bool:
@@ -84,7 +84,7 @@ def _kind(clause: str, start: int, previous_end: int) -> str:
 
 
 def _note(mentions: list[DateMention], as_of: dt.date) -> str | None:
-    return INFERRED_NOTE.format(as_of=as_of.isoformat()) if any(m.year is None for m in mentions) else None
+    return INFERRED_NOTE if any(m.year is None for m in mentions) else None
 
 
 def _single(kind: str, mention: DateMention, as_of: dt.date) -> Deadline | None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from catalog import snapshot
+from config.settings import Settings
 from matcher.embed import load_embedder
 from matcher.evaluate import evaluate, load_cases
 from matcher.index import build_index
-from config.settings import Settings
 from tests.conftest import MODEL_CACHE
 
 REPO = Path(__file__).resolve().parents[2]
