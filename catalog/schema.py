@@ -166,6 +166,8 @@ class ProgrammeIn(Strict):
     evidence: dict[str, Evidence] = Field(default_factory=dict)
     source_urls: list[str] = Field(default_factory=list)
     as_of: dt.date | None = None
+    # Facts the crawled source did not state and an adviser's curated entry filled in (catalog/supplement.py).
+    supplemented: list[str] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod

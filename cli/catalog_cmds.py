@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from catalog import snapshot, store
-from catalog.curated import CURATED_DIR, CatalogError, load_dir
+from catalog.curated import CatalogError, load_dir
 from catalog.status import next_deadline, status
 from cli.common import database, fail, print_json
 
@@ -30,7 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
-    build = cat.add_parser("build-snapshot", help="regenerate catalog/data/programmes.json from its sources")
+    build = cat.add_parser(
+        "build-snapshot", help="regenerate catalog/data/programmes.json: crawl the fixture sites, add curated entries"
+    )
     build.set_defaults(func=cmd_build_snapshot)
 
 
@@ -108,10 +110,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_build_snapshot(args: argparse.Namespace) -> int:
+    from crawlers.snapshot_build import build_snapshot
+
     try:
-        programmes = load_dir(CURATED_DIR)
+        n, summaries = build_snapshot()
     except CatalogError as e:
         fail(str(e))
-    snapshot.write_snapshot(programmes)
-    print(f"wrote {len(programmes)} programmes to {snapshot.BUNDLED}")
+    for x in summaries:
+        print(f"{x.source:<18} {x.status} {x.counts}")
+    print(f"wrote {n} programmes to {snapshot.BUNDLED}")
     return 0

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from catalog import store
 from catalog.models import CrawlRun, Programme, utcnow
+from catalog.supplement import fill_gaps, load_supplements
 from config.settings import Settings
 from crawlers.base import CrawlResult, SourceConfig, SourceError
 from crawlers.fetch import Fetcher
@@ -105,6 +106,8 @@ async def crawl_source(engine: Engine, settings: Settings, config: SourceConfig,
                 counts.update(requests=fetch.requests, not_modified=fetch.not_modified, bytes=fetch.bytes,
                               retries=fetch.retries)
         check_result(result, config)
+        supplements = load_supplements()
+        result.programmes = [fill_gaps(p, supplements.get(p.id)) for p in result.programmes]
         counts.update(store_result(engine, settings, config.name, result, run_id), pages=result.pages)
     except Exception as e:  # noqa: BLE001 - any failure of a source must leave the catalogue as it was
         reason = f"{e.__class__.__name__}: {e}"
