@@ -40,14 +40,21 @@ def fill_gaps(crawled: ProgrammeIn, curated: ProgrammeIn | None) -> ProgrammeIn:
         elif _empty(mine) and not _empty(theirs):
             rules[name] = getattr(curated.rules, name)
             filled.append(f"rules.{name}")
-    top = {n: getattr(curated, n) for n in _TOP_LEVEL if _empty(getattr(crawled, n)) and not _empty(getattr(curated, n))}
+    top = {
+        n: getattr(curated, n) for n in _TOP_LEVEL if _empty(getattr(crawled, n)) and not _empty(getattr(curated, n))
+    }
     filled += list(top)
     evidence = {**{k: v for k, v in curated.evidence.items() if _filled(k, filled)}, **crawled.evidence}
     urls = list(dict.fromkeys([*crawled.source_urls, *curated.source_urls]))
-    return crawled.model_copy(update={
-        "rules": Rules.model_validate(rules), **top, "evidence": evidence, "source_urls": urls,
-        "supplemented": filled,
-    })
+    return crawled.model_copy(
+        update={
+            "rules": Rules.model_validate(rules),
+            **top,
+            "evidence": evidence,
+            "source_urls": urls,
+            "supplemented": filled,
+        }
+    )
 
 
 def _filled(evidence_key: str, filled: list[str]) -> bool:
