@@ -17,25 +17,35 @@ OUT = SITE / "fileadmin/user_upload/merkblatt-kepol-koordination.pdf"
 TITLE = "Merkblatt zum Förderinstrument Koordination kommunaler Entwicklungspolitik"
 PAGES = [
     [
-        ("Gegenstand der Förderung",
-         "Gefördert wird eine Personalstelle zur Koordination kommunaler Entwicklungspolitik in der "
-         "Kommunalverwaltung. Die Stelle verankert das entwicklungspolitische Engagement der Kommune dauerhaft."),
-        ("Antragsberechtigte",
-         "Antragsberechtigt sind deutsche Kommunalverwaltungen einschließlich der Landkreise. Zusammenschlüsse "
-         "mehrerer Kommunen können Gruppenanträge stellen."),
-        ("Art und Umfang der Förderung",
-         "Die Förderung erfolgt im Wege einer Anteilsfinanzierung. Bezuschusst werden bis zu 90 Prozent der "
-         "zuwendungsfähigen Gesamtausgaben. Die Förderdauer beträgt 24 Monate. Eine Anschlussförderung um bis "
-         "zu weitere 24 Monate ist möglich."),
+        (
+            "Gegenstand der Förderung",
+            "Gefördert wird eine Personalstelle zur Koordination kommunaler Entwicklungspolitik in der "
+            "Kommunalverwaltung. Die Stelle verankert das entwicklungspolitische Engagement der Kommune dauerhaft.",
+        ),
+        (
+            "Antragsberechtigte",
+            "Antragsberechtigt sind deutsche Kommunalverwaltungen einschließlich der Landkreise. Zusammenschlüsse "
+            "mehrerer Kommunen können Gruppenanträge stellen.",
+        ),
+        (
+            "Art und Umfang der Förderung",
+            "Die Förderung erfolgt im Wege einer Anteilsfinanzierung. Bezuschusst werden bis zu 90 Prozent der "
+            "zuwendungsfähigen Gesamtausgaben. Die Förderdauer beträgt 24 Monate. Eine Anschlussförderung um bis "
+            "zu weitere 24 Monate ist möglich.",
+        ),
     ],
     [
-        ("Verfahren und Fristen",
-         "Das Verfahren ist zweistufig und läuft über die Förderprojektsoftware von Engagement Global. Für einen "
-         "Projektstart im Haushaltsjahr 2027 ist der Antragsentwurf bis spätestens 31. März 2026 einzureichen, "
-         "der Antrag bis spätestens 30. Juni 2026."),
-        ("Haushaltsvorbehalt",
-         "Die Förderung steht unter dem Vorbehalt der Verfügbarkeit von Haushaltsmitteln. Ein Rechtsanspruch "
-         "auf Förderung besteht nicht."),
+        (
+            "Verfahren und Fristen",
+            "Das Verfahren ist zweistufig und läuft über die Förderprojektsoftware von Engagement Global. Für einen "
+            "Projektstart im Haushaltsjahr 2027 ist der Antragsentwurf bis spätestens 31. März 2026 einzureichen, "
+            "der Antrag bis spätestens 30. Juni 2026.",
+        ),
+        (
+            "Haushaltsvorbehalt",
+            "Die Förderung steht unter dem Vorbehalt der Verfügbarkeit von Haushaltsmitteln. Ein Rechtsanspruch "
+            "auf Förderung besteht nicht.",
+        ),
     ],
 ]
 
