@@ -99,7 +99,8 @@ async def crawl_source(engine: Engine, settings: Settings, config: SourceConfig,
     counts: dict[str, Any] = {}
     try:
         source = get_source(config.name)
-        async with Fetcher(engine, settings, delay_s=config.delay_s, rewrite=rewrite, crawl_run_id=run_id) as fetch:
+        async with Fetcher(engine, settings, delay_s=config.delay_s, rewrite=rewrite, crawl_run_id=run_id,
+                           max_retries=settings.crawl_max_retries, backoff_s=settings.crawl_backoff_s) as fetch:
             try:
                 result = await source.crawl(fetch, config, today=today or dt.date.today())
             finally:
