@@ -5,10 +5,28 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
-from api.routes import desk, health, match, programmes
+from api import pages
+from api.deps import get_principal
+from api.ratelimit import SlidingWindow
+from api.routes import (
+    audit,
+    cases,
+    corrections,
+    desk,
+    desk_auth,
+    desk_cases,
+    desk_review,
+    health,
+    match,
+    profiles,
+    programmes,
+    subscriptions,
+)
 from catalog.db import open_database
 from config.settings import Settings, get_settings
 from matcher.runtime import MatchRuntime
@@ -26,11 +44,19 @@ def create_app(settings: Settings | None = None, runtime: MatchRuntime | None = 
         title="foerdermatch",
         version="1.0",
         description="Förderprogramme für kommunale Partnerschaften: Katalog, Matching, Förderfähigkeit, Eigenanteil.",
+        # Every request learns who is asking: a bad token is a 401 everywhere, pages show the logged-in user.
+        dependencies=[Depends(get_principal)],
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.runtime = runtime or MatchRuntime(engine, settings)
+    app.state.match_limiter = SlidingWindow(settings.match_rate_limit, settings.match_rate_window_s)
+    app.state.login_limiter = SlidingWindow(20, 300)  # password guessing: 20 attempts per 5 minutes and IP
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, programmes, match, desk):
+    for module in (health, programmes, match, profiles, cases, corrections, audit,
+                   desk, desk_auth, desk_cases, desk_review):
         app.include_router(module.router)
+    app.include_router(subscriptions.router)
+    app.add_exception_handler(HTTPException, pages.http_error)
+    app.add_exception_handler(RequestValidationError, pages.validation_error)
     return app

@@ -161,8 +161,9 @@ def count_programmes(s: Session) -> int:
     return s.exec(select(func.count()).select_from(Programme)).one()
 
 
-def catalogue_stamp(s: Session) -> tuple[int, str | None, int]:
+def catalogue_stamp(s: Session) -> tuple[int, str | None, tuple[int, int | None]]:
     """Cheap fingerprint of the catalogue (count, last change, corrections) to know when to re-index."""
     n, last = s.exec(select(func.count(), func.max(Programme.last_changed)).select_from(Programme)).one()
-    fixes = s.exec(select(func.count()).select_from(Correction)).one()
+    # Count and newest id of the active corrections: adding or withdrawing one changes the stamp.
+    fixes = tuple(s.exec(select(func.count(), func.max(Correction.id)).where(col(Correction.active))).one())
     return n, str(last) if last else None, fixes

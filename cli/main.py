@@ -10,7 +10,7 @@ from importlib.metadata import version
 from sqlmodel import Session
 
 from catalog import snapshot, store
-from cli import catalog_cmds, crawl_cmds, match_cmds
+from cli import catalog_cmds, crawl_cmds, match_cmds, newsletter_cmds, users_cmds
 from cli.common import UsageError, database, fail, settings
 
 
@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_cmds.add_parser(sub)
     match_cmds.add_parser(sub)
     crawl_cmds.add_parser(sub)
+    newsletter_cmds.add_parser(sub)
+    users_cmds.add_parser(sub)
     return parser
 
 

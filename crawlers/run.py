@@ -71,6 +71,21 @@ def check_result(result: CrawlResult, config: SourceConfig) -> None:
         raise SourceError("the source produced the same programme id twice")
 
 
+def apply_id_policy(result: CrawlResult, options: dict[str, Any]) -> CrawlResult:
+    """``rename``: a source's own id -> the catalogue's stable id; ``defer``: ids whose source of record is
+    another source (e.g. a Land programme the Förderdatenbank repeats), left out of this source's result."""
+    rename, defer = options.get("rename") or {}, set(options.get("defer") or [])
+    kept = []
+    for p in result.programmes:
+        p = p.model_copy(update={"id": rename[p.id]}) if p.id in rename else p
+        if p.id in defer:
+            result.warnings.append(f"{p.id}: left to its source of record")
+        else:
+            kept.append(p)
+    result.programmes = kept
+    return result
+
+
 def store_result(engine: Engine, settings: Settings, source: str, result: CrawlResult, run_id: int) -> dict[str, Any]:
     """One transaction: new versions for changed programmes, misses counted for the unseen ones."""
     counts: dict[str, Any] = {"new": 0, "changed": 0, "unchanged": 0, "gone": 0}
@@ -106,6 +121,7 @@ async def crawl_source(engine: Engine, settings: Settings, config: SourceConfig,
             finally:
                 counts.update(requests=fetch.requests, not_modified=fetch.not_modified, bytes=fetch.bytes,
                               retries=fetch.retries)
+        result = apply_id_policy(result, config.options)
         check_result(result, config)
         supplements = load_supplements()
         result.programmes = [fill_gaps(p, supplements.get(p.id)) for p in result.programmes]

@@ -6,6 +6,9 @@ The crawled sources are the source of record for their programmes; config/progra
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,8 +24,10 @@ from crawlers.run import RunSummary, crawl_source, load_source_configs
 SITES = Path(__file__).resolve().parent.parent / "tests" / "sites"
 
 
-def crawl_fixture_sites(settings: Settings) -> tuple[list[ProgrammeIn], list[RunSummary]]:
-    from tests.sites.server import serve_sites  # the fixture server ships with the tests
+def crawl_fixture_sites(settings: Settings, today: dt.date) -> tuple[list[ProgrammeIn], list[RunSummary]]:
+    if str(SITES.parents[1]) not in sys.path:  # the fixture server ships with the tests, not the package
+        sys.path.insert(0, str(SITES.parents[1]))
+    from tests.sites.server import serve_sites
 
     configs = load_source_configs()
     engine = open_database(settings.db_url)
@@ -32,17 +37,19 @@ def crawl_fixture_sites(settings: Settings) -> tuple[list[ProgrammeIn], list[Run
         rewrite = server.rewrite_for(hosts)
         for cfg in configs.values():
             fast = cfg.__class__(**{**cfg.__dict__, "delay_s": 0.0})
-            summaries.append(asyncio.run(crawl_source(engine, settings, fast, rewrite=rewrite)))
+            summaries.append(asyncio.run(crawl_source(engine, settings, fast, rewrite=rewrite, today=today)))
     with Session(engine) as s:
         crawled = [p for _, p in store.all_programmes(s)]
     engine.dispose()
     return crawled, summaries
 
 
-def build_snapshot(out: Path = snapshot.BUNDLED) -> tuple[int, list[RunSummary]]:
+def build_snapshot(out: Path = snapshot.BUNDLED, today: dt.date | None = None) -> tuple[int, list[RunSummary]]:
+    """Writes the snapshot and, beside it, the date it was built for (deadlines without a year depend on it)."""
+    today = today or dt.date.today()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), database_url=None)
-        crawled, summaries = crawl_fixture_sites(settings)
+        crawled, summaries = crawl_fixture_sites(settings, today)
     failed = [s for s in summaries if s.status != "ok"]
     if failed:
         raise RuntimeError(f"crawl of {failed[0].source} failed: {failed[0].reason}")
@@ -51,4 +58,5 @@ def build_snapshot(out: Path = snapshot.BUNDLED) -> tuple[int, list[RunSummary]]
     if clash:
         raise RuntimeError(f"ids both crawled and curated (move them to config/supplements/): {sorted(clash)}")
     snapshot.write_snapshot(crawled + curated, out)
+    out.with_name("snapshot-meta.json").write_text(json.dumps({"built_for": today.isoformat()}) + "\n")
     return len(crawled) + len(curated), summaries

@@ -3,7 +3,7 @@
 import importlib
 
 # Each package that defines tables adds its module here (and a migration in migrations/versions/).
-TABLE_MODULES = ["catalog.models", "crawlers.models"]
+TABLE_MODULES = ["catalog.models", "crawlers.models", "api.models", "newsletter.models"]
 
 
 def import_all() -> None:

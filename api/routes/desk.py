@@ -73,13 +73,17 @@ async def match_form(
     return templates.TemplateResponse(request, "match.html", {"form": form, "error": None, "result": result})
 
 
-@router.get("/programme/{programme_id}", response_class=HTMLResponse)
-def programme_page(request: Request, programme_id: str, session: SessionDep) -> HTMLResponse:
+def programme_context(session: SessionDep, programme_id: str) -> dict[str, Any]:
     found = store.get_programme(session, programme_id)
     if found is None:
         raise HTTPException(404, detail="Programm nicht gefunden")
     row, p = found
-    today = dt.date.today()
-    return templates.TemplateResponse(request, "programme.html", {
-        "p": p, "row": row, "s": summary(row, p, today), "versions": store.versions(session, p.id),
-    })
+    return {
+        "p": p, "row": row, "s": summary(row, p, dt.date.today()), "versions": store.versions(session, p.id),
+        "corrections": store.active_corrections(session, [p.id]).get(p.id, []),
+    }
+
+
+@router.get("/programme/{programme_id}", response_class=HTMLResponse)
+def programme_page(request: Request, programme_id: str, session: SessionDep) -> HTMLResponse:
+    return templates.TemplateResponse(request, "programme.html", programme_context(session, programme_id))

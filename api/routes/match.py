@@ -1,4 +1,4 @@
-"""POST /api/v1/match: ranked programmes with eligibility verdicts and Eigenanteil for a profile."""
+"""POST /api/v1/match: ranked programmes with eligibility verdicts and Eigenanteil for a profile (rate-limited)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import RuntimeDep
+from api.deps import MatchRateLimit, RuntimeDep
 from matcher.profile import Profile
 from matcher.service import MatchOptions
 
 router = APIRouter(prefix="/api/v1", tags=["match"])
 
 
-@router.post("/match")
+@router.post("/match", dependencies=[MatchRateLimit])
 async def match(
     profile: Profile,
     runtime: RuntimeDep,

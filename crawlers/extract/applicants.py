@@ -6,6 +6,8 @@ import re
 
 from crawlers.extract.text import Fact, clauses, quote, with_previous
 
+KOMMUNAL = "kommunal"  # a word for all local authorities: expands to kommune and landkreis
+
 # Order matters where phrases overlap: the more specific code is listed first and wins its span.
 _TYPES: tuple[tuple[str, str], ...] = (
     (
@@ -39,13 +41,17 @@ _TYPES: tuple[tuple[str, str], ...] = (
     ),
     ("schule", r"[\wäöü]*(?<!och)[Ss]chule(?:n)?\b|Berufskolleg\w*|\bschools?\b"),
     ("stiftung", r"\bStiftungen\b|\bfoundations\b"),
+    # "Kommunen", "Kommunalverwaltungen", "local authorities": in German law the Landkreise are Kommunen too.
+    (
+        KOMMUNAL,
+        r"Kommunalverwaltung\w*|Kommunalverb(?:and|ände)\w*|\bKommunen?\b|Gebietskörperschaft\w*"
+        r"|local (?:authorit\w+|governments?)|(?:local|regional)\s*/\s*regional authorities",
+    ),
     (
         "kommune",
-        r"Kommunalverwaltung\w*|Kommunalverb(?:and|ände)\w*|\bKommunen?\b|\bGemeinden?\b|\bStädte\b"
-        r"|\bStadt\b|Stadtverwaltung\w*|Gebietskörperschaft\w*|städtischen Bezirke|Bezirksverwaltung\w*"
+        r"\bGemeinden?\b|\bStädte\b|\bStadt\b|Stadtverwaltung\w*|städtischen Bezirke|Bezirksverwaltung\w*"
         r"|Bezirksämter|Bezirksamt|Verbandsgemeinde\w*|Jugendämter|Jugendamt"
-        r"|local (?:authorit\w+|governments?)"
-        r"|(?:local|regional)\s*/\s*regional authorities|\btowns?\b|municipalit(?:y|ies)\b|\bcit(?:y|ies)\b",
+        r"|\btowns?\b|municipalit(?:y|ies)\b|\bcit(?:y|ies)\b",
     ),
     (
         "unternehmen",
@@ -118,9 +124,10 @@ def extract_applicant_types(text: str) -> Fact[list[str]] | None:
         for part in parts:
             if _NEGATED_CLAUSE_RE.search(part):
                 continue
-            for code, start, end in _types_in(part):
-                if code not in codes:
-                    codes.append(code)
-                    offset = sentence.find(part)
-                    first_quote = first_quote or quote(sentence, offset + start, offset + end)
+            for found, start, end in _types_in(part):
+                for code in ("kommune", "landkreis") if found == KOMMUNAL else (found,):
+                    if code not in codes:
+                        codes.append(code)
+                        offset = sentence.find(part)
+                        first_quote = first_quote or quote(sentence, offset + start, offset + end)
     return Fact(codes, first_quote) if codes else None

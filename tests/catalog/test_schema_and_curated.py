@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from catalog.curated import CURATED_DIR, CatalogError, load_dir, load_file
+from catalog.snapshot import read_snapshot
 from catalog.schema import Deadline
 from tests.factories import programme
 
@@ -63,6 +64,12 @@ def test_duplicate_ids_and_broken_yaml_fail(tmp_path: Path) -> None:
 
 def test_bundled_curated_files_load() -> None:
     programmes = load_dir(CURATED_DIR)
-    assert all(p.url.startswith("http") and p.source_urls for p in programmes)
+    assert programmes and all(p.url.startswith("http") and p.source_urls for p in programmes)
+
+
+def test_bundled_snapshot_is_complete() -> None:
+    programmes = read_snapshot()
+    assert len(programmes) >= 70 and all(p.url.startswith("http") for p in programmes)
     # A source without a date keeps as_of empty rather than a guessed one; at least 70 are dated.
     assert sum(1 for p in programmes if p.as_of) >= 70
+    assert {p.source for p in programmes} >= {"curated", "skew", "eu_portal", "foerderdatenbank", "laender"}

@@ -175,13 +175,13 @@ def test_own_funds_needs_a_financing_context_for_bare_third_party_money() -> Non
 @pytest.mark.parametrize(
     ("text", "codes"),
     [
-        ("Antragsberechtigt sind Kommunalverwaltungen.", ["kommune"]),
+        ("Antragsberechtigt sind Kommunalverwaltungen.", ["kommune", "landkreis"]),  # Kreise are Kommunen too
         ("Antragsberechtigt sind Städte, Gemeinden und Landkreise.", ["landkreis", "kommune"]),
         ("Antragsberechtigt sind Vereine und gemeinnützige Organisationen.", ["ngo", "verein"]),
         ("Antragsberechtigt sind Schulen und Hochschulen.", ["hochschule", "schule"]),
         (
             "Eligible applicants are local authorities, public bodies and non-profit organisations.",
-            ["ngo", "kommune"],
+            ["ngo", "kommune", "landkreis"],
         ),
         (
             "Antragsberechtigt sind kommunale Spitzenverbände und kommunale Unternehmen.",
@@ -200,7 +200,7 @@ def test_applicant_types(text: str, codes: list[str]) -> None:
         ("Die Kommunen im Globalen Süden profitieren vom Austausch.", []),  # nobody is said to apply
         (
             "Antragsberechtigt sind Kommunen in Deutschland; Partnerschaftsvereine als Kooperationspartner.",
-            ["kommune"],
+            ["kommune", "landkreis"],
         ),
     ],
 )
@@ -367,7 +367,7 @@ def test_extract_rules_builds_rules_deadlines_and_evidence() -> None:
     )
     result = ex.extract_rules(text, "https://example.org/nakopa", as_of=AS_OF)
     rules = result.rules
-    assert rules.applicant_types == ["kommune"] and rules.partner_rule.lists == ["DAC"]
+    assert rules.applicant_types == ["kommune", "landkreis"] and rules.partner_rule.lists == ["DAC"]
     assert (rules.grant_min_eur, rules.grant_max_eur, rules.funding_rate) == (50000, 250000, 0.9)
     assert rules.financing_type == "Anteilsfinanzierung"
     assert [d.kind for d in result.deadlines] == ["interest", "application"]

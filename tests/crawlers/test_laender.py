@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from catalog.curated import load_dir
+from catalog.supplement import load_supplements
 from crawlers import laender
 from crawlers.base import Page, SourceConfig, SourceError
 from crawlers.laender import LaenderSource, PageEntry, main_text, parse_page
@@ -57,7 +58,7 @@ def crawl(fetch: FakeFetch, cfg: SourceConfig = CONFIG) -> Any:
 
 
 def test_config_covers_at_least_ten_curated_programmes_under_their_ids_and_urls() -> None:
-    curated = {p.id: p for p in load_dir()}
+    curated = {p.id: p for p in [*load_dir(), *load_supplements().values()]}
     assert len(ENTRIES) >= 10
     for entry in ENTRIES.values():
         assert entry.id in curated, entry.id
@@ -150,9 +151,9 @@ KNOWN_DIFFERENCES = {
     ("interreg-ibk-kleinprojektefonds", "applicant_types"): "curated also: hochschule, schule",
     ("sdpz-projektfoerderung", "applicant_types"): "curated also: hochschule, schule",
     # "öffentlich-rechtliche Körperschaften einschließlich der Kommunen" and "nicht kommerzielle Organisationen".
-    ("mv-internationale-beziehungen", "applicant_types"): "curated also: landkreis, ngo",
+    ("mv-internationale-beziehungen", "applicant_types"): "curated also: ngo",
     # "Stadt- und Kreisjugendringe, Jugendhäuser und kommunale Träger": only "Stadt-" is recognised.
-    ("conact-jugendaustausch-israel", "applicant_types"): "curated also: ngo, verein",
+    ("conact-jugendaustausch-israel", "applicant_types"): "curated also: landkreis, ngo, verein",
     # Two tiers: 15.000 Euro, 20.000 Euro for joint projects; the extractor takes the highest tier (as the curated
     # SKEW entries do), this curated entry the standard one.
     ("be-lez-bezirksfonds", "grant_max_eur"): "crawled 20000.0, curated 15000.0",
@@ -168,7 +169,7 @@ COMPARED = ("applicant_types", "funding_rate", "grant_min_eur", "grant_max_eur")
 
 
 def test_crawled_facts_agree_with_the_curated_entries() -> None:
-    curated = {p.id: p for p in load_dir()}
+    curated = {p.id: p for p in [*load_dir(), *load_supplements().values()]}
     differences: dict[tuple[str, str], str] = {}
     missing: set[tuple[str, str]] = set()
     for p in crawl(FakeFetch()).programmes:

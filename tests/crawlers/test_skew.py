@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from catalog.curated import load_dir
+from catalog.supplement import load_supplements
 from crawlers.base import Page, SourceConfig, SourceError
 from crawlers.run import load_source_configs
 from crawlers.skew import DetailText, SkewSource, build_programme, parse_detail, parse_overview, pdf_text
@@ -153,7 +154,7 @@ def test_bullets_give_applicants_and_amounts_with_quotes_the_detail_page_the_rat
     items = parse_overview(page("/kommunale-foerderung.html"))
     detail = parse_detail(page("/kleinprojektefonds.html"), exclude=("krisenbewaeltigung",))
     p = build_programme(items[0], detail, [], TODAY, programme_id="skew-kleinprojektefonds", overview_url=OVERVIEW)
-    assert p.rules.applicant_types == ["kommune"]
+    assert p.rules.applicant_types == ["kommune", "landkreis"]
     assert p.evidence["applicant_types"].quote.startswith("Antragsberechtigte: Kommunalverwaltungen")
     assert p.evidence["applicant_types"].url == OVERVIEW
     assert (p.rules.grant_min_eur, p.rules.grant_max_eur) == (1000, 50000)
@@ -203,7 +204,7 @@ def test_crawl_yields_every_curated_offer_under_its_curated_id() -> None:
     assert all(p.source == "skew" and p.level == "bund" and p.funder.startswith("BMZ") for p in result.programmes)
     assert len([u for u, _ in fetch.calls if u == f"{BASE}/kleinprojektefonds.html"]) == 1
     by_id = {p.id: p for p in result.programmes}
-    assert by_id["skew-kleinprojektefonds-ukraine"].rules.applicant_types == ["kommunales_unternehmen", "kommune"]
+    assert by_id["skew-kleinprojektefonds-ukraine"].rules.applicant_types == ["kommunales_unternehmen", "kommune", "landkreis"]
     assert by_id["skew-fachkraeftefonds"].rules.no_grant
     assert by_id["skew-fachkraeftefonds"].evidence["no_grant"].quote.startswith("Antragshöhe: Kein Geldzuschuss")
     assert not by_id["skew-nakopa"].rules.no_grant
@@ -245,12 +246,6 @@ def test_offer_without_curated_id_is_kept_and_reported() -> None:
 # or a new one appears. Applicant types: the curated entries count Landkreise among "Kommunen" and
 # "Kommunalverwaltungen"; the extractor maps those words to "kommune" only (report, not fixed in the fixtures).
 KNOWN_DIFFERENCES = {
-    ("skew-kleinprojektefonds", "applicant_types"): "curated also: landkreis",
-    ("skew-kleinprojektefonds-ukraine", "applicant_types"): "curated also: landkreis",
-    ("skew-nakopa", "applicant_types"): "curated also: landkreis",
-    ("skew-ukraine-partnerschaften", "applicant_types"): "curated also: landkreis",
-    ("skew-nahost", "applicant_types"): "curated also: landkreis",
-    ("skew-nachhaltigkeitspartnerschaften", "applicant_types"): "curated also: landkreis",
 }
 # Facts the curated entry states and the crawl does not find: these pages (like the fact sheet's sources) say
 # what the SKEW offers, but not in words that no money is paid; the curated entries infer it.
@@ -278,7 +273,7 @@ def differences(crawled: list[Any], curated: dict[str, Any]) -> dict[tuple[str, 
 
 
 def test_crawled_facts_agree_with_the_curated_entries() -> None:
-    curated = {p.id: p for p in load_dir()}
+    curated = {p.id: p for p in [*load_dir(), *load_supplements().values()]}
     programmes = crawl(FakeFetch()).programmes
     assert all(p.id in curated for p in programmes)
     assert differences(programmes, curated) == KNOWN_DIFFERENCES

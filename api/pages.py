@@ -1,0 +1,104 @@
+"""Shared pieces of the desk pages: template helpers (user, CSRF field, labels) and German error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException
+
+from api.correcting import FIELDS, RULE_FIELDS
+from api.deps import ROLE_RANK
+from api.models import SHORTLIST_STATUSES
+from api.routes.desk import templates
+
+try:
+    BERLIN: dt.tzinfo = ZoneInfo("Europe/Berlin")
+except ZoneInfoNotFoundError:  # a slim container without tz data: show UTC rather than fail
+    BERLIN = dt.UTC
+ROLE_DE = {"coordinator": "Koordination", "desk": "Beratung (SKEW)", "admin": "Administration"}
+ACTION_DE = {
+    "user.create": "Konto angelegt", "token.create": "API-Token ausgegeben",
+    "profile.create": "Profil gespeichert", "profile.update": "Profil geändert", "profile.delete": "Profil gelöscht",
+    "case.create": "Fall angelegt", "case.update": "Fall geändert", "case.delete": "Fall gelöscht",
+    "shortlist.add": "Programm vorgemerkt", "shortlist.update": "Auswahl geändert",
+    "shortlist.remove": "Programm entfernt", "correction.create": "Korrektur erfasst",
+    "correction.withdraw": "Korrektur zurückgezogen", "correction.review": "Korrektur geprüft",
+}
+ERROR_TITLE_DE = {403: "Keine Berechtigung", 404: "Nicht gefunden", 409: "Konflikt", 422: "Eingabe prüfen",
+                  429: "Zu viele Anfragen"}
+
+
+def csrf_field(request: Request) -> Markup:
+    """The hidden form field every state-changing desk form carries."""
+    data = getattr(request.state, "session_data", None) or {}
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(data.get("csrf", "")))
+
+
+def de_datetime(value: dt.datetime | str | None) -> str:
+    """A stored UTC time as advisers read it: German local time, 24.11.2026 14:05."""
+    if not value:
+        return "–"
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+def current_user(request: Request) -> Any:
+    principal = getattr(request.state, "principal", None)
+    return principal.user if principal is not None else None
+
+
+def has_role(request: Request, role: str) -> bool:
+    user = current_user(request)
+    return user is not None and ROLE_RANK.get(user.role, 0) >= ROLE_RANK[role]
+
+
+templates.env.filters["de_datetime"] = de_datetime
+templates.env.globals.update(
+    csrf_field=csrf_field, current_user=current_user, has_role=has_role, ROLE_DE=ROLE_DE, ACTION_DE=ACTION_DE,
+    SHORTLIST_STATUSES=SHORTLIST_STATUSES, CORRECTABLE_FIELDS=FIELDS + RULE_FIELDS,
+)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code)
+
+
+def is_page(request: Request) -> bool:
+    """Desk pages answer people (HTML); the API, health and docs answer programs (JSON)."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path in ("/health", "/openapi.json") or path.startswith("/docs"))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if not is_page(request):
+        return await http_exception_handler(request, exc)
+    if exc.status_code == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    title = ERROR_TITLE_DE.get(exc.status_code, "Fehler")
+    message = exc.detail if isinstance(exc.detail, str) else ""
+    if not message or message == HTTPStatus(exc.status_code).phrase:  # Starlette's English default
+        message = "Diese Seite gibt es nicht." if exc.status_code == 404 else "Die Anfrage ist nicht möglich."
+    return render(request, "error.html", {"title": title, "message": message}, exc.status_code)
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if not is_page(request):
+        return await request_validation_exception_handler(request, exc)
+    err = exc.errors()[0]
+    field = ".".join(str(x) for x in err["loc"][1:]) or "Formular"
+    message = f"Bitte prüfen Sie das Feld „{field}“: {err['msg']}"
+    return render(request, "error.html", {"title": ERROR_TITLE_DE[422], "message": message}, 422)
