@@ -53,4 +53,4 @@ def programme_passages(p: ProgrammeIn) -> list[str]:
     head = " - ".join(x for x in (p.title, p.short_name) if x)
     first = f"{head}. {p.summary}"
     themes = f"Themen: {', '.join(p.themes)}." if p.themes else ""
-    return split_text("\n\n".join(x for x in (first, themes, p.text) if x))
+    return split_text("\n\n".join(x for x in (first, themes, p.text, p.curated_description) if x))

@@ -168,6 +168,8 @@ class ProgrammeIn(Strict):
     as_of: dt.date | None = None
     # Facts the crawled source did not state and an adviser's curated entry filled in (catalog/supplement.py).
     supplemented: list[str] = Field(default_factory=list)
+    # The advisers' own German description of a crawled programme (its source may be terse or English).
+    curated_description: str = ""
 
     @field_validator("id")
     @classmethod
@@ -178,5 +180,6 @@ class ProgrammeIn(Strict):
 
     def full_text(self) -> str:
         """Everything a reader (or an embedder) should see, in reading order."""
-        parts = [self.title, self.short_name or "", self.summary, ", ".join(self.themes), self.text]
+        parts = [self.title, self.short_name or "", self.summary, ", ".join(self.themes), self.text,
+                 self.curated_description]
         return "\n\n".join(p for p in parts if p)

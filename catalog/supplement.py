@@ -3,6 +3,8 @@
 A crawled programme is the source of record. Where its source states nothing about a fact (``None``, an
 empty list), the curated entry of the same id in config/supplements/ fills the gap, with the curated
 evidence; the filled fields are listed in ``supplemented`` so the desk can show where a fact came from.
+The curated summary and text travel along as the advisers' German description (``curated_description``):
+searchable, and shown apart from the source's own text (which may be terse, or English).
 Corrections (catalog/store.py) sit above both.
 """
 
@@ -53,6 +55,7 @@ def fill_gaps(crawled: ProgrammeIn, curated: ProgrammeIn | None) -> ProgrammeIn:
             "evidence": evidence,
             "source_urls": urls,
             "supplemented": filled,
+            "curated_description": "\n\n".join(x for x in (curated.summary, curated.text) if x),
         }
     )
 

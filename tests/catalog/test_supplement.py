@@ -20,6 +20,7 @@ def test_gaps_filled_stated_facts_kept() -> None:
     assert merged.rhythm == "jährlich" and "https://example.org/kuratiert" in merged.source_urls
     assert merged.supplemented == ["rules.applicant_types", "rules.own_funds", "rhythm"]
     assert merged.source == "skew"
+    assert merged.curated_description.startswith(curated.summary) and merged.text == crawled.text
 
 
 def test_without_supplement_nothing_changes() -> None:
