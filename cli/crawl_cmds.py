@@ -33,9 +33,10 @@ def _configs():  # type: ignore[no-untyped-def]
     from crawlers.run import load_source_configs
 
     try:
-        return load_source_configs()
-    except (ValueError, TypeError) as e:
-        fail(f"config/sources.yaml is invalid: {e}.")
+        path = settings().sources_file
+        return load_source_configs(path) if path else load_source_configs()
+    except (OSError, ValueError, TypeError) as e:
+        fail(f"The sources file is missing or invalid: {e}.")
 
 
 def _rewrite(pairs: list[str]) -> dict[str, str]:
@@ -60,10 +61,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     unknown = [n for n in names if n not in configs]
     if unknown:
         fail(f"Unknown source {unknown[0]!r}; known: {', '.join(configs)}.")
-    engine, s, rewrite = database(), settings(), _rewrite(args.rewrite)
+    engine, s = database(), settings()
+    rewrite = _rewrite(args.rewrite) or s.crawl_rewrite
     summaries = []
     for name in tqdm(names, desc="crawling", unit="source", disable=args.json):
-        summaries.append(asyncio.run(crawl_source(engine, s, configs[name], rewrite=rewrite)))
+        summaries.append(asyncio.run(crawl_source(engine, s, configs[name], rewrite=rewrite or None)))
     if args.json:
         print_json([vars(x) for x in summaries])
     else:
@@ -97,7 +99,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
     from crawlers.worker import Worker
+    from newsletter.jobs import register
 
     logging.getLogger().setLevel(logging.INFO)
+    register()  # digests go out after each crawl round
     Worker(database(), settings(), _configs(), heartbeat_s=args.heartbeat).serve()
     return 0

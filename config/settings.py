@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     crawl_timeout_s: float = 20.0
     crawl_max_bytes: int = 200_000_000  # the Förderdatenbank export zip is large
     crawl_max_retries: int = 3
+    # Another sources file (default: config/sources.yaml).
+    sources_file: Path | None = None
+    # URL prefix map, live -> mirror, for fetching from a mirror or the fixture sites (JSON in the env var).
+    crawl_rewrite: dict[str, str] = Field(default_factory=dict)
     crawl_backoff_s: float = 1.0
     raw_retention_days: int = 180
     gone_after_missed_crawls: int = 3

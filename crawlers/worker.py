@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from catalog.models import CrawlRun, utcnow
 from config.settings import Settings
+from crawlers.archive import prune
 from crawlers.base import SourceConfig
 from crawlers.health import reap_interrupted
 from crawlers.leader import LeaderLock
@@ -26,8 +27,14 @@ from crawlers.run import crawl_source
 
 log = logging.getLogger(__name__)
 
-# Jobs run after each crawl (e.g. the newsletter); other packages register here, the worker stays generic.
-AFTER_CRAWL: list[Callable[[Engine, Settings], None]] = []
+def prune_archive(engine: Engine, settings: Settings) -> None:
+    """Old raw pages go after each crawl round (retention: settings.raw_retention_days)."""
+    pruned = prune(engine, settings, utcnow())
+    log.info("archive pruned: %s", pruned)
+
+
+# Jobs run after each crawl round (e.g. the newsletter registers here); the worker stays generic.
+AFTER_CRAWL: list[Callable[[Engine, Settings], None]] = [prune_archive]
 
 
 def previous_fire(cron: str, now: dt.datetime) -> dt.datetime | None:
@@ -72,7 +79,8 @@ class Worker:
             for name in names:
                 if self.stop.is_set() or not self.lock.try_acquire():
                     return
-                summary = asyncio.run(crawl_source(self.engine, self.settings, self.configs[name]))
+                summary = asyncio.run(crawl_source(self.engine, self.settings, self.configs[name],
+                                                   rewrite=self.settings.crawl_rewrite or None))
                 log.info("crawl %s: %s %s", name, summary.status, summary.counts or summary.reason)
             for job in AFTER_CRAWL:
                 job(self.engine, self.settings)
