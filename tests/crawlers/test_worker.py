@@ -29,16 +29,31 @@ def test_previous_fire_and_missed_runs() -> None:
     now = dt.datetime(2026, 11, 24, 5, 0, tzinfo=dt.UTC)  # a Tuesday
     assert previous_fire("15 3 * * mon", now) == dt.datetime(2026, 11, 23, 3, 15, tzinfo=dt.UTC)
     daily = {n: SourceConfig(name=n, base_url="", cron="30 3 * * *") for n in ("a", "b", "c")}
-    started = {"a": dt.datetime(2026, 11, 24, 3, 31, tzinfo=dt.UTC), "b": dt.datetime(2026, 11, 23, 3, 31, tzinfo=dt.UTC)}
+    started = {
+        "a": dt.datetime(2026, 11, 24, 3, 31, tzinfo=dt.UTC),
+        "b": dt.datetime(2026, 11, 23, 3, 31, tzinfo=dt.UTC),
+    }
     assert missed(daily, started, now) == ["b", "c"]  # a ran after its last fire; b before it; c never
 
 
 def _worker(db_url: str, tmp: Path, sources: Path, rewrite: dict[str, str], name: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "FOERDERMATCH_DATABASE_URL": db_url, "FOERDERMATCH_DATA_DIR": str(tmp / name),
-           "FOERDERMATCH_SOURCES_FILE": str(sources), "FOERDERMATCH_CRAWL_REWRITE": json.dumps(rewrite),
-           "FOERDERMATCH_EMBEDDING_MODEL": "none-in-worker-tests", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "worker", "--heartbeat", "0.3"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "FOERDERMATCH_DATABASE_URL": db_url,
+        "FOERDERMATCH_DATA_DIR": str(tmp / name),
+        "FOERDERMATCH_SOURCES_FILE": str(sources),
+        "FOERDERMATCH_CRAWL_REWRITE": json.dumps(rewrite),
+        "FOERDERMATCH_EMBEDDING_MODEL": "none-in-worker-tests",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "worker", "--heartbeat", "0.3"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _runs(engine) -> list[CrawlRun]:  # type: ignore[no-untyped-def]
