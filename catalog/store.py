@@ -161,7 +161,7 @@ def count_programmes(s: Session) -> int:
     return s.exec(select(func.count()).select_from(Programme)).one()
 
 
-def catalogue_stamp(s: Session) -> tuple[int, str | None, tuple[int, int | None]]:
+def catalogue_stamp(s: Session) -> tuple[int, str | None, tuple[int | None, ...]]:
     """Cheap fingerprint of the catalogue (count, last change, corrections) to know when to re-index."""
     n, last = s.exec(select(func.count(), func.max(Programme.last_changed)).select_from(Programme)).one()
     # Count and newest id of the active corrections: adding or withdrawing one changes the stamp.

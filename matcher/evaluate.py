@@ -110,7 +110,9 @@ def evaluate(cases: CaseSet, index: Index, embedder: Embedder | None, *, mode: s
         latencies.append((time.perf_counter() - t0) * 1000)
         ranked = [by_id[m["programme_id"]] for m in result["matches"]]
         per_case[case.id] = rank_metrics(ranked, case, index.programmes, cases.k)
-    summary = {m: round(statistics.mean(c[m] for c in per_case.values()), 3) for m in next(iter(per_case.values()))}
+    summary: dict[str, float | None] = {
+        m: round(statistics.mean(c[m] for c in per_case.values()), 3) for m in next(iter(per_case.values()))
+    }
     summary["median_ms"] = round(statistics.median(latencies), 1)
     everything = MatchOptions(top=len(index.programmes), mode=mode, today=today)
     checked = {c.id: verdict_ok(c, match(index, embedder, c.profile, everything, preparation_days=preparation_days),

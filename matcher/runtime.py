@@ -29,6 +29,7 @@ class MatchRuntime:
         self._index: Index | None = None
         self._stamp: Any = None
         self._built_at: float | None = None
+        self.embedder: Embedder | None
         if embedder is not None:
             self.embedder, self.model_status = embedder, embedder.model_id
         elif load_model:

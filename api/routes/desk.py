@@ -29,8 +29,9 @@ STATUS_DE = {"open": "offen", "forthcoming": "demnächst", "closed": "geschlosse
              "paused": "pausiert", "unknown": "unbekannt"}
 VERDICT_DE = {"eligible": "förderfähig", "ineligible": "nicht förderfähig", "unclear": "unklar"}
 APPLICANT_DE = {
-    "kommune": "Kommune (Stadt/Gemeinde)", "landkreis": "Landkreis", "kommunaler_spitzenverband": "Kommunaler Spitzenverband",
-    "kommunales_unternehmen": "Kommunales Unternehmen", "verein": "Verein", "schule": "Schule", "hochschule": "Hochschule",
+    "kommune": "Kommune (Stadt/Gemeinde)", "landkreis": "Landkreis",
+    "kommunaler_spitzenverband": "Kommunaler Spitzenverband", "kommunales_unternehmen": "Kommunales Unternehmen",
+    "verein": "Verein", "schule": "Schule", "hochschule": "Hochschule",
     "ngo": "Nichtregierungsorganisation", "kirche": "Kirche", "stiftung": "Stiftung", "unternehmen": "Unternehmen",
     "privatperson": "Privatperson",
 }
@@ -41,7 +42,8 @@ templates.env.globals.update(LEVEL_DE=LEVEL_DE, STATUS_DE=STATUS_DE, VERDICT_DE=
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep, q: str = "", level: str = "") -> HTMLResponse:
     today = dt.date.today()
-    rows = [(r, p) for r, p in store.all_programmes(session) if keep(p, q=q[:200] or None, level=level or None, today=today)]
+    rows = [(r, p) for r, p in store.all_programmes(session)
+            if keep(p, q=q[:200] or None, level=level or None, today=today)]
     items = [summary(r, p, today) for r, p in rows]
     return templates.TemplateResponse(request, "index.html", {"items": items, "q": q, "level": level})
 

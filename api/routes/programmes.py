@@ -31,6 +31,11 @@ def summary(row: Programme, p: ProgrammeIn, today: dt.date) -> dict[str, Any]:
     }
 
 
+def _invalid(field: str, msg: str) -> HTTPException:
+    """A 422 in FastAPI's own shape, naming the query parameter."""
+    return HTTPException(422, detail=[{"loc": ["query", field], "msg": msg, "type": "value_error"}])
+
+
 @router.get("/programmes")
 def list_programmes(
     session: SessionDep,
@@ -44,10 +49,10 @@ def list_programmes(
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     if applicant_type and applicant_type not in APPLICANT_TYPES:
-        raise HTTPException(422, detail=[{"loc": ["query", "applicant_type"], "msg": f"unknown applicant type; one of {', '.join(APPLICANT_TYPES)}", "type": "value_error"}])
+        raise _invalid("applicant_type", f"unknown applicant type; one of {', '.join(APPLICANT_TYPES)}")
     code = to_iso2(partner_country) if partner_country else None
     if partner_country and code is None:
-        raise HTTPException(422, detail=[{"loc": ["query", "partner_country"], "msg": "unknown country", "type": "value_error"}])
+        raise _invalid("partner_country", "unknown country: use an ISO code or a German or English name")
     today = dt.date.today()
     rows = [(r, p) for r, p in store.all_programmes(session)
             if keep(p, q=q, level=level, applicant_type=applicant_type, partner_country=code,

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from catalog.curated import CURATED_DIR, CatalogError, load_dir, load_file
-from catalog.snapshot import read_snapshot
 from catalog.schema import Deadline
+from catalog.snapshot import read_snapshot
 from tests.factories import programme
 
 

@@ -204,7 +204,8 @@ def test_crawl_yields_every_curated_offer_under_its_curated_id() -> None:
     assert all(p.source == "skew" and p.level == "bund" and p.funder.startswith("BMZ") for p in result.programmes)
     assert len([u for u, _ in fetch.calls if u == f"{BASE}/kleinprojektefonds.html"]) == 1
     by_id = {p.id: p for p in result.programmes}
-    assert by_id["skew-kleinprojektefonds-ukraine"].rules.applicant_types == ["kommunales_unternehmen", "kommune", "landkreis"]
+    ukraine = by_id["skew-kleinprojektefonds-ukraine"]
+    assert ukraine.rules.applicant_types == ["kommunales_unternehmen", "kommune", "landkreis"]
     assert by_id["skew-fachkraeftefonds"].rules.no_grant
     assert by_id["skew-fachkraeftefonds"].evidence["no_grant"].quote.startswith("Antragshöhe: Kein Geldzuschuss")
     assert not by_id["skew-nakopa"].rules.no_grant
