@@ -12,19 +12,24 @@ from starlette.exceptions import HTTPException
 
 from api import pages
 from api.deps import get_principal
+from api.metrics import instrument
 from api.ratelimit import SlidingWindow
 from api.routes import (
     audit,
+    calendar,
     cases,
     corrections,
     desk,
     desk_auth,
     desk_cases,
     desk_review,
+    exports,
     health,
     match,
+    metrics,
     profiles,
     programmes,
+    sources,
     subscriptions,
 )
 from catalog.db import open_database
@@ -57,6 +62,9 @@ def create_app(settings: Settings | None = None, runtime: MatchRuntime | None = 
                    desk, desk_auth, desk_cases, desk_review):
         app.include_router(module.router)
     app.include_router(subscriptions.router)
+    for module in (exports, calendar, sources, metrics):
+        app.include_router(module.router)
+    instrument(app)  # request and match latency for /metrics
     app.add_exception_handler(HTTPException, pages.http_error)
     app.add_exception_handler(RequestValidationError, pages.validation_error)
     return app

@@ -26,7 +26,7 @@ except ZoneInfoNotFoundError:  # a slim container without tz data: show UTC rath
     BERLIN = dt.UTC
 ROLE_DE = {"coordinator": "Koordination", "desk": "Beratung (SKEW)", "admin": "Administration"}
 ACTION_DE = {
-    "user.create": "Konto angelegt", "token.create": "API-Token ausgegeben",
+    "user.create": "Konto angelegt", "token.create": "API-Token ausgegeben", "source.crawl": "Abruf gestartet",
     "profile.create": "Profil gespeichert", "profile.update": "Profil geändert", "profile.delete": "Profil gelöscht",
     "case.create": "Fall angelegt", "case.update": "Fall geändert", "case.delete": "Fall gelöscht",
     "shortlist.add": "Programm vorgemerkt", "shortlist.update": "Auswahl geändert",
