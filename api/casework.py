@@ -18,6 +18,7 @@ from api.models import (
     ShortlistItem,
     ShortlistUpdate,
     User,
+    get_by_id,
     public,
 )
 from catalog.models import Programme, utcnow
@@ -49,7 +50,7 @@ def list_profiles(s: Session, owner: User) -> list[SavedProfile]:
 
 def get_profile(s: Session, owner: User, profile_id: int) -> SavedProfile | None:
     """Someone else's profile is as absent as a missing one: ids must not reveal what others keep."""
-    row = s.get(SavedProfile, profile_id)
+    row = get_by_id(s, SavedProfile, profile_id)
     return row if row is not None and row.owner_id == owner.id else None
 
 
@@ -153,7 +154,7 @@ def shortlist(s: Session, case: Case) -> list[ShortlistItem]:
 
 
 def get_item(s: Session, case: Case, item_id: int) -> ShortlistItem | None:
-    item = s.get(ShortlistItem, item_id)
+    item = get_by_id(s, ShortlistItem, item_id)
     return item if item is not None and item.case_id == case.id else None
 
 

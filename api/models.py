@@ -152,3 +152,11 @@ class ReviewIn(_In):
 def public(row: SQLModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
     """A row as JSON-safe dict (what the API returns and the audit log stores)."""
     return row.model_dump(mode="json", exclude=exclude)
+
+
+MAX_ID = 2**31 - 1  # integer primary keys; a larger id in a URL cannot exist (and PostgreSQL would reject it)
+
+
+def get_by_id(s: Any, model: Any, row_id: int) -> Any:
+    """``s.get`` that answers None for ids no row can have, instead of a database error."""
+    return s.get(model, row_id) if 1 <= row_id <= MAX_ID else None

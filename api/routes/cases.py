@@ -9,13 +9,13 @@ from sqlmodel import Session
 
 from api import auditlog, casework
 from api.deps import DeskDep, SessionDep
-from api.models import Case, CaseIn, CaseUpdate, ShortlistIn, ShortlistItem, ShortlistUpdate, public
+from api.models import Case, CaseIn, CaseUpdate, ShortlistIn, ShortlistItem, ShortlistUpdate, get_by_id, public
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 
 def find_case(s: Session, case_id: int) -> Case:
-    row = s.get(Case, case_id)
+    row = get_by_id(s, Case, case_id)
     if row is None:
         raise HTTPException(404, detail=f"Kein Fall mit der Kennung {case_id}.")
     return row

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from api import correcting
 from api.deps import DeskDep, SessionDep
-from api.models import CorrectionIn, ReviewIn, public
+from api.models import CorrectionIn, ReviewIn, get_by_id, public
 from catalog.models import Correction, Programme
 
 router = APIRouter(prefix="/api/v1", tags=["corrections"])
@@ -23,7 +23,7 @@ def find_programme(s: Session, programme_id: str) -> Programme:
 
 
 def find_active(s: Session, correction_id: int) -> Correction:
-    fix = s.get(Correction, correction_id)
+    fix = get_by_id(s, Correction, correction_id)
     if fix is None:
         raise HTTPException(404, detail=f"Keine Korrektur mit der Kennung {correction_id}.")
     if not fix.active:

@@ -168,3 +168,14 @@ def test_desk_case_edit_form(client, engine) -> None:
     bad = client.post(url, data={**form, "owner_id": "abc"})
     assert bad.status_code == 422 and "zuständige Person" in bad.text
     assert client.get("/cases/4711").status_code == 404
+
+
+def test_ids_beyond_the_integer_range_are_404_not_500(client, engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.desk_helpers import bearer, make_user
+
+    desk = bearer(make_user(engine, "grenze@example.org", "desk"))
+    coord = bearer(make_user(engine, "koord-grenze@example.org", "coordinator"))
+    huge = 2**63
+    assert client.get(f"/api/v1/cases/{huge}", headers=desk).status_code == 404
+    assert client.get(f"/api/v1/profiles/{huge}", headers=coord).status_code == 404
+    assert client.post(f"/api/v1/corrections/{huge}/withdraw", headers=desk).status_code == 404
