@@ -102,7 +102,7 @@ def list_cases(s: Session, *, owner: User | None = None) -> list[Case]:
 
 
 def _desk_user(s: Session, user_id: int) -> User:
-    user = s.get(User, user_id)
+    user = get_by_id(s, User, user_id)
     if user is None or not user.active or user.role not in ("desk", "admin"):
         raise Missing("owner_id", f"Kein aktives Beratungskonto mit der Kennung {user_id}.")
     return user

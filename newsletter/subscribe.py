@@ -33,7 +33,9 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: Literal["email", "webhook", "atom", "ical"]
-    address: str | None = Field(default=None, max_length=2000, description="e-mail address or webhook URL")
+    # validate_default: a left-out address must meet the channel check too (e-mail and webhook require one).
+    address: str | None = Field(default=None, max_length=2000, description="e-mail address or webhook URL",
+                                validate_default=True)
     profile: Profile
     frequency: Literal["after_crawl", "daily", "weekly"] = "daily"
     min_score: float | None = Field(default=None, ge=0, le=1)
