@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from api.correcting import FIELDS, RULE_FIELDS
 from api.deps import ROLE_RANK
+from api.formerrors import german_error
 from api.models import SHORTLIST_STATUSES
 from api.routes.desk import templates
 
@@ -98,7 +99,5 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if not is_page(request):
         return await request_validation_exception_handler(request, exc)
-    err = exc.errors()[0]
-    field = ".".join(str(x) for x in err["loc"][1:]) or "Formular"
-    message = f"Bitte prüfen Sie das Feld „{field}“: {err['msg']}"
+    message = german_error(exc.errors()[0])
     return render(request, "error.html", {"title": ERROR_TITLE_DE[422], "message": message}, 422)

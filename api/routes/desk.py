@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api.deps import RuntimeDep, SessionDep
+from api.formerrors import german_error
 from api.routes.programmes import summary
 from catalog import store
 from catalog.filters import keep
@@ -35,6 +36,13 @@ APPLICANT_DE = {
     "ngo": "Nichtregierungsorganisation", "kirche": "Kirche", "stiftung": "Stiftung", "unternehmen": "Unternehmen",
     "privatperson": "Privatperson",
 }
+def datum(value: Any) -> str:
+    """ISO dates as Germans write them: 2027-04-23 -> 23.04.2027 (anything else unchanged)."""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value or "")
+    return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" and text[7] == "-" else text
+
+
+templates.env.filters["datum"] = datum
 templates.env.globals.update(LEVEL_DE=LEVEL_DE, STATUS_DE=STATUS_DE, VERDICT_DE=VERDICT_DE,
                              APPLICANT_DE=APPLICANT_DE, APPLICANT_TYPES=APPLICANT_TYPES, german_name=german_name)
 
@@ -68,8 +76,7 @@ async def match_form(
     try:
         profile = Profile.model_validate(raw)
     except ValidationError as e:
-        err = e.errors()[0]
-        message = f"Bitte prüfen Sie das Feld „{'.'.join(str(x) for x in err['loc'])}“: {err['msg']}"
+        message = german_error(e.errors()[0])
         return templates.TemplateResponse(request, "match.html", {"form": form, "error": message, "result": None}, 422)
     result = await run_in_threadpool(runtime.match, profile, MatchOptions(top=10))
     return templates.TemplateResponse(request, "match.html", {"form": form, "error": None, "result": result})

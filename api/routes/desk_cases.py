@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from api import accounts, casework
 from api.deps import DeskDep, SessionDep
+from api.formerrors import german_error
 from api.models import CaseIn, CaseUpdate, ShortlistIn, ShortlistUpdate, User
 from api.pages import render
 from api.routes.cases import find_case, find_item, history
@@ -18,14 +19,6 @@ from catalog import store
 from matcher.profile import Profile
 
 router = APIRouter(include_in_schema=False)
-
-FIELD_DE = {
-    "municipality": "Kommune", "applicant.type": "Antragsteller", "applicant.state": "Bundesland",
-    "project.idea": "Projektidee", "project.budget_eur": "Gesamtbudget", "project.duration_months": "Laufzeit",
-    "project.participants": "Teilnehmende", "programme_id": "Programm", "status": "Status", "note": "Notiz",
-    "owner_id": "Zuständig",
-}
-
 
 class CaseForm(BaseModel):
     """The case form as posted: every field a string, checked by ``Profile`` and ``CaseIn``."""
@@ -70,12 +63,6 @@ def form_from_case(case: Any) -> dict[str, str]:
     }
 
 
-def german_error(e: ValidationError) -> str:
-    err = e.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"] if not isinstance(x, int))
-    return f"Bitte prüfen Sie das Feld „{FIELD_DE.get(loc, loc)}“: {err['msg']}"
-
-
 def advisers(s: Session) -> list[Any]:
     return [u for u in accounts.list_users(s) if u.active and u.role in ("desk", "admin")]
 
@@ -99,7 +86,8 @@ def create_case(request: Request, s: SessionDep, user: DeskDep, f: Annotated[Cas
     try:
         data = CaseIn(municipality=f.municipality, profile=profile_from_form(f), notes=f.notes)
     except ValidationError as e:
-        return _cases_page(request, s, user, mine=False, form=f.model_dump(), error=german_error(e), status_code=422)
+        error = german_error(e.errors()[0])
+        return _cases_page(request, s, user, mine=False, form=f.model_dump(), error=error, status_code=422)
     case = casework.create_case(s, user, data)
     s.commit()
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
@@ -130,7 +118,7 @@ def update_case(request: Request, case_id: int, s: SessionDep, user: DeskDep,
         data = CaseUpdate(municipality=f.municipality, profile=profile_from_form(f), notes=f.notes, owner_id=owner)
         casework.update_case(s, user, case, data)
     except ValidationError as e:
-        return _case_page(request, s, case, form=f.model_dump(), error=german_error(e), status_code=422)
+        return _case_page(request, s, case, form=f.model_dump(), error=german_error(e.errors()[0]), status_code=422)
     except (ValueError, casework.Missing):
         return _case_page(request, s, case, form=f.model_dump(), status_code=422,
                           error="Bitte wählen Sie eine zuständige Person aus der Liste.")
@@ -162,7 +150,7 @@ def add_item(request: Request, case_id: int, s: SessionDep, user: DeskDep, f: An
     try:
         casework.add_item(s, user, case, ShortlistIn.model_validate(f.model_dump()))
     except ValidationError as e:
-        return _case_page(request, s, case, error=german_error(e), status_code=422)
+        return _case_page(request, s, case, error=german_error(e.errors()[0]), status_code=422)
     except (casework.Missing, casework.Conflict) as e:
         return _case_page(request, s, case, error=str(e), status_code=422 if isinstance(e, casework.Missing) else 409)
     s.commit()
@@ -177,7 +165,7 @@ def update_item(request: Request, case_id: int, item_id: int, s: SessionDep, use
     try:
         casework.update_item(s, user, case, item, ShortlistUpdate(status=f.status, note=f.note))  # type: ignore[arg-type]
     except ValidationError as e:
-        return _case_page(request, s, case, error=german_error(e), status_code=422)
+        return _case_page(request, s, case, error=german_error(e.errors()[0]), status_code=422)
     s.commit()
     return RedirectResponse(f"/cases/{case_id}#eintrag-{item_id}", status_code=303)
 

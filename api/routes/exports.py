@@ -31,7 +31,8 @@ from api.exports.report import to_html
 from api.models import Case
 from api.pages import render
 from api.routes.cases import find_case
-from api.routes.desk_cases import CaseForm, german_error, profile_from_form
+from api.formerrors import german_error
+from api.routes.desk_cases import CaseForm, profile_from_form
 from catalog import store
 from catalog.schema import ProgrammeIn
 from config.settings import Settings
