@@ -28,10 +28,10 @@ from api.exports.deadlines import dated
 from api.exports.ical import to_ics
 from api.exports.pdf import to_pdf
 from api.exports.report import to_html
+from api.formerrors import german_error
 from api.models import Case
 from api.pages import render
 from api.routes.cases import find_case
-from api.formerrors import german_error
 from api.routes.desk_cases import CaseForm, profile_from_form
 from catalog import store
 from catalog.schema import ProgrammeIn
