@@ -27,6 +27,7 @@ from api.routes import (
     health,
     match,
     metrics,
+    newsletter_desk,
     profiles,
     programmes,
     sources,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: MatchRuntime | None = 
                    desk, desk_auth, desk_cases, desk_review):
         app.include_router(module.router)
     app.include_router(subscriptions.router)
+    app.include_router(newsletter_desk.router)
     for module in (exports, calendar, sources, metrics):
         app.include_router(module.router)
     instrument(app)  # request and match latency for /metrics

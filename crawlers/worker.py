@@ -35,6 +35,8 @@ def prune_archive(engine: Engine, settings: Settings) -> None:
 
 # Jobs run after each crawl round (e.g. the newsletter registers here); the worker stays generic.
 AFTER_CRAWL: list[Callable[[Engine, Settings], None]] = [prune_archive]
+# Jobs on their own cron (e.g. the daily and weekly newsletter), run by the leader only.
+SCHEDULED: list[tuple[str, Callable[[Engine, Settings], None]]] = []
 
 
 def previous_fire(cron: str, now: dt.datetime) -> dt.datetime | None:
@@ -89,11 +91,19 @@ class Worker:
         if self.lock.try_acquire():
             self.run_sources([name])
 
+    def _scheduled(self, job: Callable[[Engine, Settings], None]) -> None:
+        if self.lock.try_acquire():
+            with self._run_lock:
+                job(self.engine, self.settings)
+
     def serve(self) -> None:
         scheduler = BackgroundScheduler(timezone=dt.UTC, job_defaults={"coalesce": True, "max_instances": 1})
         for name, cfg in self.configs.items():
             if cfg.enabled:
                 scheduler.add_job(self._job, CronTrigger.from_crontab(cfg.cron, timezone=dt.UTC), args=[name], id=name)
+        for n, (cron, job) in enumerate(SCHEDULED):
+            trigger = CronTrigger.from_crontab(cron, timezone=dt.UTC)
+            scheduler.add_job(self._scheduled, trigger, args=[job], id=f"scheduled-{n}")
         scheduler.start()
         try:
             while not self.stop.is_set():

@@ -110,9 +110,15 @@ def after_crawl(engine: Engine, settings: Settings) -> None:
         log.exception("newsletter run failed")
 
 
+DAILY_CRON = "0 6 * * *"  # 07:00 in Germany in winter (UTC)
+
+
 def register() -> None:
-    """Run the newsletter after every crawl of the worker (called once at worker start; idempotent)."""
-    from crawlers.worker import AFTER_CRAWL
+    """Run the newsletter after every crawl round and each morning (called at worker start; idempotent)."""
+    from crawlers.worker import AFTER_CRAWL, SCHEDULED
 
     if after_crawl not in AFTER_CRAWL:
         AFTER_CRAWL.append(after_crawl)
+    if (DAILY_CRON, after_crawl) not in SCHEDULED:
+        # Daily and weekly subscribers get their digest in the morning even when no crawl ran.
+        SCHEDULED.append((DAILY_CRON, after_crawl))
