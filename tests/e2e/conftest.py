@@ -98,7 +98,7 @@ def _wait_until_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> d
     pytest.fail(f"no healthy server after {START_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-4000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The bundled catalogue, one desk account, and `foerdermatch serve` as a real process."""
     _require_browser()
@@ -132,7 +132,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     _require_browser()
     from playwright.sync_api import sync_playwright
