@@ -69,4 +69,6 @@ def create_app(settings: Settings | None = None, runtime: MatchRuntime | None = 
     instrument(app)  # request and match latency for /metrics
     app.add_exception_handler(HTTPException, pages.http_error)
     app.add_exception_handler(RequestValidationError, pages.validation_error)
+    for error in pages.DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, pages.database_unavailable)
     return app

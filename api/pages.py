@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -11,8 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from api.correcting import FIELDS, RULE_FIELDS
@@ -20,6 +22,8 @@ from api.deps import ROLE_RANK
 from api.formerrors import german_error
 from api.models import SHORTLIST_STATUSES
 from api.routes.desk import templates
+
+log = logging.getLogger(__name__)
 
 try:
     BERLIN: dt.tzinfo = ZoneInfo("Europe/Berlin")
@@ -35,7 +39,11 @@ ACTION_DE = {
     "correction.withdraw": "Korrektur zurückgezogen", "correction.review": "Korrektur geprüft",
 }
 ERROR_TITLE_DE = {403: "Keine Berechtigung", 404: "Nicht gefunden", 409: "Konflikt", 422: "Eingabe prüfen",
-                  429: "Zu viele Anfragen"}
+                  429: "Zu viele Anfragen", 503: "Datenbank nicht erreichbar"}
+# Down, locked past the busy/lock timeout, or out of pooled connections: the same request works again later.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
+DATABASE_UNAVAILABLE_DE = "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen."
+RETRY_AFTER_S = 5
 
 
 def csrf_field(request: Request) -> Markup:
@@ -101,3 +109,15 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         return await request_validation_exception_handler(request, exc)
     message = german_error(exc.errors()[0])
     return render(request, "error.html", {"title": ERROR_TITLE_DE[422], "message": message}, 422)
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """A 503 with Retry-After instead of a 500; the engine's pool (pre-ping) reconnects on a later request."""
+    log.error("database unavailable: %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if not is_page(request):
+        return JSONResponse({"detail": DATABASE_UNAVAILABLE_DE}, 503, headers=headers)
+    request.state.principal = None  # the page header must not load the user from the database that just failed
+    page = render(request, "error.html", {"title": ERROR_TITLE_DE[503], "message": DATABASE_UNAVAILABLE_DE}, 503)
+    page.headers.update(headers)
+    return page
