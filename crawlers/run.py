@@ -47,11 +47,20 @@ class RunSummary:
 
 def _start(engine: Engine, source: str) -> int:
     with Session(engine) as s, s.begin():
+        _close_interrupted(s, source)
         run = CrawlRun(source=source)
         s.add(run)
         s.flush()
         assert run.id is not None
         return run.id
+
+
+def _close_interrupted(s: Session, source: str) -> None:
+    """A run of this source still "running" when a new one starts was left by a killed process: a source is
+    crawled by one process at a time (the worker's leader lock; the desk refuses while a run is recorded). Should
+    such a run be alive after all, its own ``_finish`` overwrites this."""
+    for run in s.exec(select(CrawlRun).where(CrawlRun.source == source, CrawlRun.status == "running")):
+        run.status, run.reason, run.finished_at = "failed", "interrupted (the crawling process ended)", utcnow()
 
 
 def _finish(engine: Engine, run_id: int, status: str, reason: str | None, counts: dict[str, Any]) -> None:
