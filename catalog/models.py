@@ -27,7 +27,8 @@ class Programme(SQLModel, table=True):
     as_of: dt.date | None = None
     first_seen: dt.datetime = Field(default_factory=utcnow)
     last_seen: dt.datetime = Field(default_factory=utcnow)
-    last_changed: dt.datetime = Field(default_factory=utcnow)
+    # Indexed: the matcher asks for max(last_changed) before every match to know whether to re-index.
+    last_changed: dt.datetime = Field(default_factory=utcnow, index=True)
     gone_since: dt.datetime | None = None
     missed_crawls: int = 0
     version: int = 1

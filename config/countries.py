@@ -107,6 +107,7 @@ def to_iso2(value: str) -> str | None:
     return _name_index().get(_fold(raw))
 
 
+@cache  # gettext.translation looks for its files on every call; eligibility asks per programme
 def german_name(code: str) -> str:
     if code == "XK":
         return "Kosovo"

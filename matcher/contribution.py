@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -118,7 +119,7 @@ def _large(oc: OwnContribution) -> bool:
     return oc.own_eur >= LARGE_AMOUNT_EUR or oc.own_eur / oc.eligible_costs_eur >= LARGE_SHARE
 
 
-def _fits(profile: Profile, candidate: ProgrammeIn) -> bool:
+def fits_cofunding(profile: Profile, candidate: ProgrammeIn) -> bool:
     r = candidate.rules
     return (
         candidate.level in COFUNDING_LEVELS
@@ -128,11 +129,11 @@ def _fits(profile: Profile, candidate: ProgrammeIn) -> bool:
     )
 
 
-def cofunding_candidates(profile: Profile, programme: ProgrammeIn, catalogue: list[ProgrammeIn]) -> list[str]:
+def cofunding_candidates(profile: Profile, programme: ProgrammeIn, catalogue: Iterable[ProgrammeIn]) -> list[str]:
     """Land or foundation programmes that could carry a large own share (Kumulierung), at most three."""
     funds = programme.rules.own_funds
     if not (funds.get("land_cofunding") or funds.get("third_party")):
         return []
     if not _large(own_contribution(profile, programme)):
         return []
-    return [c.id for c in catalogue if c.id != programme.id and _fits(profile, c)][:MAX_COFUNDING]
+    return [c.id for c in catalogue if c.id != programme.id and fits_cofunding(profile, c)][:MAX_COFUNDING]

@@ -7,6 +7,7 @@ import math
 import re
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,8 @@ def ndcg(relevances: list[int], n_relevant: int, k: int) -> float:
     return dcg / ideal if ideal else 0.0
 
 
-def rank_metrics(ranked: list[ProgrammeIn], case: RankCase, catalogue: list[ProgrammeIn], k: int) -> dict[str, float]:
+def rank_metrics(ranked: list[ProgrammeIn], case: RankCase, catalogue: Sequence[ProgrammeIn],
+                 k: int) -> dict[str, float]:
     rel = [int(is_hit(p, case.patterns)) for p in ranked]
     first = next((i for i, r in enumerate(rel) if r), None)
     n_relevant = sum(is_hit(p, case.patterns) for p in catalogue)
