@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -32,8 +33,13 @@ class VectorStore:
         return found
 
     def put_many(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        """Store new vectors. Several API processes may embed the same new passages at once (a cold start, a
+        crawl): a vector another one stored first is kept, not a unique-key error that fails the match."""
+        rows = [{"model_id": model_id, "text_hash": h, "vector": v.astype(np.float32).tobytes()}
+                for h, v in vectors.items()]
+        if not rows:
+            return
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         with Session(self.engine) as s, s.begin():
-            existing = set(self.get_many(model_id, list(vectors)))
-            for h, v in vectors.items():
-                if h not in existing:
-                    s.add(PassageVector(model_id=model_id, text_hash=h, vector=v.astype(np.float32).tobytes()))
+            for i in range(0, len(rows), 500):  # bound the statement's parameters (SQLite has a limit)
+                s.execute(insert(PassageVector).values(rows[i : i + 500]).on_conflict_do_nothing())
