@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+import json
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -141,3 +143,51 @@ def rate_limit_match(request: Request, principal: PrincipalDep) -> None:
 
 
 MatchRateLimit = Depends(rate_limit_match)
+
+
+# --- NUL characters ---------------------------------------------------------------------------------------------
+
+NUL = "\x00"
+
+
+def _nul_in_pairs(pairs: Iterable[tuple[str, Any]], where: str) -> tuple[Any, ...] | None:
+    for key, value in pairs:
+        if NUL in key or (isinstance(value, str) and NUL in value):
+            return (where, key)
+    return None
+
+
+def _nul_in_json(value: Any, loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    if isinstance(value, str):
+        return loc if NUL in value else None
+    pairs = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in pairs:
+        found = (*loc, key) if isinstance(key, str) and NUL in key else _nul_in_json(item, (*loc, key))
+        if found:
+            return found
+    return None
+
+
+async def _nul_in_body(request: Request) -> tuple[Any, ...] | None:
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        return _nul_in_pairs((await request.form()).multi_items(), "body")
+    body = await request.body()
+    if b"\\u0000" not in body:  # JSON can only carry a NUL escaped; most bodies are done here
+        return None
+    try:
+        return _nul_in_json(json.loads(body), ("body",))
+    except ValueError:
+        return None  # not JSON: the route's own body parsing says so
+    except RecursionError:
+        return ("body",)
+
+
+async def reject_nul(request: Request) -> None:
+    """PostgreSQL cannot store a NUL character (SQLite can): a 422 naming the field on both, never a 500."""
+    found = (_nul_in_pairs(request.path_params.items(), "path")
+             or _nul_in_pairs(request.query_params.multi_items(), "query"))
+    if found is None and request.method not in SAFE_METHODS:
+        found = await _nul_in_body(request)
+    if found:
+        raise RequestValidationError([{"type": "value_error", "loc": found, "input": None,
+                                       "msg": "must not contain NUL characters (\\u0000)"}])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+SHOWN_CHARS = 80  # of the invalid value quoted back in the message
+
 # What each form field is called on the pages, and what to say when its value is wrong.
 FIELD_HELP_DE = {
     "idea": ("Projektidee", "Bitte beschreiben Sie Ihr Vorhaben (höchstens 5.000 Zeichen)."),
@@ -33,5 +35,7 @@ def german_error(err: Any) -> str:
     field = str(loc[-1]) if loc else ""
     label, hint = FIELD_HELP_DE.get(field, (field or "Formular", "Bitte prüfen Sie Ihre Angabe."))
     given = err.get("input")
-    shown = f" („{given}“)" if isinstance(given, str | int | float) and str(given).strip() else ""
+    text = str(given).strip() if isinstance(given, str | int | float) else ""
+    text = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"  # a 5 MB idea is not repeated whole
+    shown = f" („{text}“)" if text else ""
     return f"Bitte prüfen Sie das Feld „{label}“{shown}: {hint}"

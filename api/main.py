@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api import pages
-from api.deps import get_principal
+from api.deps import get_principal, reject_nul
 from api.metrics import instrument
 from api.ratelimit import SlidingWindow
 from api.routes import (
@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None, runtime: MatchRuntime | None = 
         version="1.0",
         description="Förderprogramme für kommunale Partnerschaften: Katalog, Matching, Förderfähigkeit, Eigenanteil.",
         # Every request learns who is asking: a bad token is a 401 everywhere, pages show the logged-in user.
-        dependencies=[Depends(get_principal)],
+        # A NUL character in any input is a 422 before it reaches the database.
+        dependencies=[Depends(reject_nul), Depends(get_principal)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -38,12 +38,15 @@ ACTION_DE = {
     "shortlist.remove": "Programm entfernt", "correction.create": "Korrektur erfasst",
     "correction.withdraw": "Korrektur zurückgezogen", "correction.review": "Korrektur geprüft",
 }
-ERROR_TITLE_DE = {403: "Keine Berechtigung", 404: "Nicht gefunden", 409: "Konflikt", 422: "Eingabe prüfen",
-                  429: "Zu viele Anfragen", 503: "Datenbank nicht erreichbar"}
+ERROR_TITLE_DE = {400: "Eingabe nicht lesbar", 403: "Keine Berechtigung", 404: "Nicht gefunden", 409: "Konflikt",
+                  422: "Eingabe prüfen", 429: "Zu viele Anfragen", 503: "Datenbank nicht erreichbar"}
 # Down, locked past the busy/lock timeout, or out of pooled connections: the same request works again later.
 DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 DATABASE_UNAVAILABLE_DE = "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen."
 RETRY_AFTER_S = 5
+FORM_UNREADABLE_DE = ("Das Formular ließ sich nicht verarbeiten: Ein Feld ist zu lang (mehr als 1 MB) oder die "
+                      "Anfrage ist beschädigt. Bitte kürzen Sie den Text und senden Sie das Formular erneut.")
+ECHO_CHARS = 200  # of an invalid input repeated in a 422
 
 
 def csrf_field(request: Request) -> Markup:
@@ -100,13 +103,26 @@ async def http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else ""
     if not message or message == HTTPStatus(exc.status_code).phrase:  # Starlette's English default
         message = "Diese Seite gibt es nicht." if exc.status_code == 404 else "Die Anfrage ist nicht möglich."
+    if exc.status_code == 400:  # only the framework answers 400 (an unreadable form or a field over 1 MB), in English
+        message = FORM_UNREADABLE_DE
     return render(request, "error.html", {"title": title, "message": message}, exc.status_code)
+
+
+def _short_echo(error: Any) -> Any:
+    """FastAPI repeats the offending input: keep that short (a 5 MB idea) and encodable (a lone surrogate)."""
+    given = error.get("input")
+    if isinstance(given, dict | list | tuple):  # the whole object the client sent; it has it already
+        return {k: v for k, v in error.items() if k != "input"}
+    if isinstance(given, str):
+        return {**error, "input": given[:ECHO_CHARS].encode("utf-8", "replace").decode("utf-8")}
+    return error
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if not is_page(request):
-        return await request_validation_exception_handler(request, exc)
+        short = RequestValidationError([_short_echo(e) for e in exc.errors()], body=exc.body)
+        return await request_validation_exception_handler(request, short)
     message = german_error(exc.errors()[0])
     return render(request, "error.html", {"title": ERROR_TITLE_DE[422], "message": message}, 422)
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from api.models import Case, ShortlistItem
-from api.routes.desk import APPLICANT_DE, LEVEL_DE, STATUS_DE, VERDICT_DE
+from api.routes.desk import APPLICANT_DE, LEVEL_DE, STATUS_DE, VERDICT_DE, is_web_url
 from catalog import store
 from catalog.schema import Deadline, ProgrammeIn
 from catalog.status import next_deadline, status
@@ -162,4 +162,4 @@ def profile_facts(profile: Profile) -> list[tuple[str, str]]:
 def sources(e: Entry) -> list[str]:
     """The programme's source pages, its main page first, each once."""
     urls = [e.programme.url, *e.programme.source_urls]
-    return list(dict.fromkeys(u for u in urls if u))
+    return list(dict.fromkeys(u for u in urls if is_web_url(u)))

@@ -23,6 +23,7 @@ from api.exports.content import (
     status_text,
     verdict_text,
 )
+from api.routes.desk import is_web_url
 
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 TEXT_RGB, MUTED_RGB = (29, 39, 51), (91, 104, 119)
@@ -100,7 +101,7 @@ def _checks(pdf: ReportPDF, e: Entry) -> None:
                  indent=2, color=TEXT_RGB if ch["verdict"] == "eligible" else VERDICT_RGB.get(ch["verdict"], TEXT_RGB))
         if ch.get("evidence"):
             pdf.para(f"„{ch['evidence']}“", 8.5, italic=True, color=(68, 80, 94), indent=6, height=4.5)
-        if ch.get("source_url"):
+        if is_web_url(ch.get("source_url")):
             pdf.link_line("Quelle: ", ch["source_url"], indent=6)
 
 

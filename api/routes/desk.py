@@ -42,7 +42,13 @@ def datum(value: Any) -> str:
     return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" and text[7] == "-" else text
 
 
+def is_web_url(value: Any) -> bool:
+    """Only web addresses become links: a stored "javascript:" or "data:" URL (a correction, a crawled page) is XSS."""
+    return isinstance(value, str) and value.strip().lower().startswith(("https://", "http://"))
+
+
 templates.env.filters["datum"] = datum
+templates.env.tests["web_url"] = is_web_url
 templates.env.globals.update(LEVEL_DE=LEVEL_DE, STATUS_DE=STATUS_DE, VERDICT_DE=VERDICT_DE,
                              APPLICANT_DE=APPLICANT_DE, APPLICANT_TYPES=APPLICANT_TYPES, german_name=german_name)
 
