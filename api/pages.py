@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -109,12 +110,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 def _short_echo(error: Any) -> Any:
-    """FastAPI repeats the offending input: keep that short (a 5 MB idea) and encodable (a lone surrogate)."""
+    """FastAPI repeats the offending input: keep that short (a 5 MB idea) and encodable (a lone surrogate, NaN)."""
     given = error.get("input")
     if isinstance(given, dict | list | tuple):  # the whole object the client sent; it has it already
         return {k: v for k, v in error.items() if k != "input"}
     if isinstance(given, str):
         return {**error, "input": given[:ECHO_CHARS].encode("utf-8", "replace").decode("utf-8")}
+    if isinstance(given, float) and not math.isfinite(given):  # NaN and Infinity parse, but JSON cannot say them
+        return {**error, "input": str(given)}
     return error
 
 

@@ -159,6 +159,20 @@ def test_odd_unicode_is_stored_or_a_422_naming_the_field(app_client: TestClient,
     assert tried == len(ODD) * 8 == 96
 
 
+def test_nan_and_infinity_are_a_422_naming_the_field(app_client: TestClient, engine: Engine) -> None:
+    """Python's JSON parser reads NaN and Infinity (not JSON); the 422 repeating them must still be JSON."""
+    h = desk_token(engine)
+    tried = 0
+    for constant in ("NaN", "Infinity", "-Infinity", "1e999"):
+        for field in ("budget_eur", "duration_months", "participants"):
+            body = f'{{"applicant": {{"type": "kommune"}}, "project": {{"idea": "Wasser", "{field}": {constant}}}}}'
+            for url, body_of in (("/api/v1/match", body), ("/api/v1/profiles", f'{{"name": "N", "profile": {body}}}')):
+                r = app_client.post(url, content=body_of, headers={"content-type": "application/json", **h})
+                assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == field, (constant, url, r.text)
+                tried += 1
+    assert tried == 24
+
+
 def test_nul_in_query_path_and_form_is_a_422(app_client: TestClient, engine: Engine) -> None:
     h = desk_token(engine)
     api = [("/api/v1/programmes?q=Wasser%00", ["query", "q"]),
