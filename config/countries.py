@@ -37,7 +37,6 @@ _ALIASES = {
     "north korea": "KP",
     "grossbritannien": "GB",
     "england": "GB",
-    "uk": "GB",
     "vereinigtes koenigreich": "GB",
     "usa": "US",
     "vereinigte staaten": "US",
@@ -99,8 +98,8 @@ def to_iso2(value: str) -> str | None:
     raw = value.strip()
     if len(raw) == 2 and raw.isalpha():
         code = raw.upper()
-        if code == "EL":
-            return "GR"
+        if code in ("EL", "UK"):  # the EU's own codes for Greece and the United Kingdom
+            return "GR" if code == "EL" else "GB"
         if code == "XK" or pycountry.countries.get(alpha_2=code):
             return code
         return None

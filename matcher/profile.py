@@ -49,7 +49,7 @@ class Project(_Strict):
     def _month(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", value):
+        if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", value):
             raise ValueError("must be a month as YYYY-MM, e.g. 2027-03")
         return value
 
