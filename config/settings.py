@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # value is a sentence-transformers model name or path (needs a hub or a local folder).
     embedding_model: str = "e5-small-pypi"
     model_cache_dir: Path | None = None  # default: data_dir/models
+    # Run the model's linear layers in int8 (torch dynamic quantisation): queries and passages embed about
+    # twice as fast with the same eval figures (README "Speed and memory"). Vectors are stored per model id,
+    # and the id says "-int8", so switching re-embeds rather than mixing the two kinds of vectors.
+    embedding_int8: bool = True
     # Relative weight of the lexical side in rank fusion for German queries (0 = dense only).
     lexical_weight: float = 1.0
 

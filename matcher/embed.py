@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -102,12 +103,13 @@ class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model (hub name or local folder), loaded on first use, on CPU."""
 
     def __init__(self, path_or_name: str | Path, query_prefix: str = "", passage_prefix: str = "", *,
-                 model_id: str | None = None, local_only: bool = False) -> None:
+                 model_id: str | None = None, local_only: bool = False, int8: bool = False) -> None:
         self.path_or_name = str(path_or_name)
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
-        self.model_id = model_id or self.path_or_name
+        self.model_id = (model_id or self.path_or_name) + ("-int8" if int8 else "")
         self.local_only = local_only
+        self.int8 = int8
         self._model: Any = None
         self._batch_threads = self._query_threads = 1
 
@@ -130,6 +132,12 @@ class SentenceTransformerEmbedder(Embedder):
         # Weights may be stored as fp16; fp16 matmuls on CPU are slow, so compute in fp32.
         self._model = SentenceTransformer(self.path_or_name, device="cpu", local_files_only=self.local_only,
                                           model_kwargs={"dtype": torch.float32})
+        if self.int8:  # weights int8, activations quantised on the fly; embeddings and norms stay fp32
+            with warnings.catch_warnings():  # torch points to torchao, which is not needed for this
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                torch.ao.quantization.quantize_dynamic(self._model, {torch.nn.Linear}, dtype=torch.qint8,
+                                                       inplace=True)
         # Renamed in sentence-transformers 6; the old name still exists before that.
         dimension = getattr(self._model, "get_embedding_dimension", None)
         self._dim = int((dimension or self._model.get_sentence_embedding_dimension)())
@@ -192,9 +200,9 @@ def primary_embedder(settings: Settings) -> Embedder:
     if name == E5_PYPI:
         folder = build_e5(Path(settings.models_dir) / E5_FOLDER)
         return SentenceTransformerEmbedder(folder, QUERY_PREFIX, PASSAGE_PREFIX, model_id=name,
-                                           local_only=True)
+                                           local_only=True, int8=settings.embedding_int8)
     prefixes = (QUERY_PREFIX, PASSAGE_PREFIX) if _E5_NAME.search(name) else ("", "")
-    return SentenceTransformerEmbedder(name, *prefixes, local_only=Path(name).is_dir())
+    return SentenceTransformerEmbedder(name, *prefixes, local_only=Path(name).is_dir(), int8=settings.embedding_int8)
 
 
 def load_embedder(settings: Settings) -> tuple[Embedder | None, str]:
