@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: setup demo test test-fast lint bench model clean
+.PHONY: setup demo test test-fast lint bench profile model clean
 
 setup: $(STAMP)
 
@@ -34,10 +34,15 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy cli catalog matcher api crawlers config
+	$(BIN)/mypy cli catalog matcher api crawlers config newsletter bench
 
 bench: setup model
 	$(BIN)/python -m bench.run
+
+# Where warm matches spend their time (py-spy), against a catalogue `make bench` built: make profile SIZE=100000
+SIZE ?= 10000
+profile: setup model
+	$(BIN)/python -m bench.profile $(SIZE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

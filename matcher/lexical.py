@@ -7,8 +7,11 @@ The scores are what ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), su
 - passages are kept as an inverted index, so a query reads only the postings of its own n-grams instead
   of multiplying the whole passage matrix; weights are stored as 16-bit fixed point (6 bytes a posting;
   numpy widens uint16 ten times faster than float16);
-- an index loaded from the disk cache reads its postings from the file (``os.pread``): at ~1,000 postings
-  a passage they would not fit in memory at 100,000 programmes, so they live in the page cache instead.
+- an index loaded from the disk cache maps its postings files into memory when they are at most
+  ``MMAP_MAX_BYTES`` (10,000 programmes: 230 MB): the API workers then share one copy in the page cache
+  and a query reads it without system calls (two workers: twice the matches/s of ``pread``, see make
+  bench). Larger postings (100,000 programmes: 2.4 GB) are read per query with ``os.pread``, so a
+  process's resident memory stays bounded; the kernel's page cache still keeps the hot parts.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ BUILD_CHUNK = 20_000  # passages hashed at a time
 READ_BATCH = 250_000  # postings scored at a time: bounds the memory one query takes (~4 MB)
 SCALE = 65535  # weight w in (0, 1] is stored as round(w * SCALE)
 POSTING_BYTES = 6  # int32 passage + uint16 weight
+MMAP_MAX_BYTES = 1 << 30  # postings up to this size are memory-mapped, larger ones read with pread
 
 _HASHER = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=N_FEATURES, alternate_sign=False,
                             norm=None, lowercase=True, dtype=np.float32)
@@ -120,9 +124,12 @@ class LexicalIndex:
 
     def nbytes(self) -> dict[str, int]:
         in_memory = self.features.nbytes + self.idf.nbytes + self.starts.nbytes
-        if self.ids is not None and self.weights is not None:
+        mapped = isinstance(self.ids, np.memmap)
+        if self.ids is not None and self.weights is not None and not mapped:
             in_memory += self.ids.nbytes + self.weights.nbytes
-        return {"lexical_in_memory": in_memory, "lexical_postings": int(self.starts[-1]) * POSTING_BYTES}
+        postings = int(self.starts[-1]) * POSTING_BYTES
+        return {"lexical_in_memory": in_memory, "lexical_postings": postings,
+                "lexical_postings_mapped": postings if mapped else 0}
 
     def save(self, folder: Path) -> None:
         assert self.ids is not None and self.weights is not None, "only a freshly built index is saved"
@@ -145,6 +152,10 @@ class LexicalIndex:
         sizes = os.fstat(fds[0]).st_size, os.fstat(fds[1]).st_size
         if sizes != (int(index.starts[-1]) * 4, int(index.starts[-1]) * 2):
             raise OSError(f"{folder}: the postings files do not match their offsets")
+        total = int(index.starts[-1])
+        if 0 < total * POSTING_BYTES <= MMAP_MAX_BYTES:
+            index.ids = np.memmap(folder / "lex_ids.bin", dtype=np.int32, mode="r", shape=(total,))
+            index.weights = np.memmap(folder / "lex_weights.bin", dtype=np.uint16, mode="r", shape=(total,))
         return index
 
     def __del__(self) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from catalog import snapshot, store
 from catalog.passages import programme_passages
 from config.settings import Settings
+from matcher import lexical as lexical_module
 from matcher import runtime as runtime_module
 from matcher.contribution import cofunding_candidates
 from matcher.embed import FakeEmbedder
@@ -50,12 +51,17 @@ def test_lexical_scores_are_tfidf_cosines(programmes) -> None:  # type: ignore[n
         assert list(np.argsort(-got, kind="stable")[:10]) == list(np.argsort(-expected, kind="stable")[:10])
 
 
-def test_a_saved_index_matches_like_the_built_one(programmes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("mapped", [True, False], ids=["postings-mapped", "postings-pread"])
+def test_a_saved_index_matches_like_the_built_one(programmes, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                  mapped: bool) -> None:
+    monkeypatch.setattr(lexical_module, "MMAP_MAX_BYTES", 1 << 40 if mapped else 0)
     embedder = FakeEmbedder()
     built = build_index(programmes, embedder)
     save_index(built, tmp_path / "ix")
     loaded = load_index(tmp_path / "ix")
     assert loaded is not None and loaded.stats == built.stats
+    assert loaded.lexical.nbytes()["lexical_postings_mapped"] == (built.lexical.nbytes()["lexical_postings"] if mapped
+                                                                  else 0)
     for q in QUERIES:
         options = MatchOptions(top=15, today=TODAY)
         a = match(built, embedder, profile(q, budget_eur=300000), options)
