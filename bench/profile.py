@@ -14,6 +14,7 @@ import collections
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bench.common import REPO, WORK
@@ -30,7 +31,10 @@ def _target(size: int, queries: int) -> None:
     if not folders:
         raise SystemExit(f"no built index for {size} programmes; run `make bench` first")
     index = load_index(folders[-1].parent)
-    latency.measure_queries(index, common.load_model(), common.query_profiles(), queries)
+    embedder, profiles = common.load_model(), common.query_profiles()
+    print("ready", flush=True)  # the parent attaches py-spy now: loading is not part of the profile
+    sys.stdin.readline()
+    latency.measure_queries(index, embedder, profiles, queries)
 
 
 def _ours(frame: str) -> str | None:
@@ -69,11 +73,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.target:
         _target(args.size, args.queries)
         return 0
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = WORK / f"profile-{args.size}.txt"
-    cmd = [spy, "record", "--format", "raw", "--rate", "200", "--output", str(out), "--",
-           sys.executable, "-m", "bench.profile", str(args.size), "--queries", str(args.queries), "--target"]
-    subprocess.run(cmd, cwd=REPO, check=True)
+    target = subprocess.Popen([sys.executable, "-m", "bench.profile", str(args.size), "--queries", str(args.queries),
+                               "--target"], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert target.stdin is not None and target.stdout is not None
+    if target.stdout.readline().strip() != "ready":
+        raise SystemExit(f"the profiled process ended early ({target.wait()})")
+    spy = subprocess.Popen([py_spy, "record", "--format", "raw", "--rate", "200", "--output", str(out),
+                            "--pid", str(target.pid)])
+    time.sleep(1.0)  # py-spy attached
+    target.stdin.write("go\n")
+    target.stdin.close()
+    target.wait()
+    spy.wait()
     print("\n".join(summarise(out)))
     return 0
 
