@@ -15,11 +15,10 @@ from sqlmodel import Session, col, func, select
 from catalog.models import CrawlRun, utcnow
 from config.settings import Settings
 from crawlers.base import SourceConfig
+from crawlers.health import STALE_RUN
 from crawlers.run import SOURCES_FILE, crawl_source, load_source_configs
 
 log = logging.getLogger(__name__)
-# Like crawlers.health.reap_interrupted: a "running" row older than this was left by a killed worker.
-STALE_RUN = dt.timedelta(hours=6)
 _create_lock = threading.Lock()
 
 

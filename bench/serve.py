@@ -10,7 +10,6 @@ every 0.1 s); throughput comes from bench/loadgen.py. The match rate limit is ra
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 
 from bench import loadgen
 from bench.common import MODELS, REPO, RssSampler, load_average
+from tests.processes import free_port, stop
 
 READY_TIMEOUT_S = 600
 
@@ -53,12 +53,6 @@ def build_index(env: dict[str, str], log: Path) -> dict[str, Any]:
             "load_average": load_average()}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     proc: subprocess.Popen[bytes]
@@ -67,17 +61,12 @@ class Server:
     log: Any
 
     def stop(self) -> None:
-        self.proc.terminate()  # uvicorn's supervisor stops its workers on SIGTERM
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop(self.proc, timeout=30)  # uvicorn's supervisor stops its workers on SIGTERM
         self.log.close()
 
 
 def start(env: dict[str, str], workers: int, log: Path) -> Server:
-    port = _free_port()
+    port = free_port()
     out = open(log, "w")  # noqa: SIM115 - closed by Server.stop
     proc = subprocess.Popen(cli("serve", "--workers", str(workers), "--port", str(port)), env=env, cwd=REPO,
                             stdout=out, stderr=subprocess.STDOUT)

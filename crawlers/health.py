@@ -52,13 +52,19 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
-def reap_interrupted(engine: Engine, *, older_than: dt.timedelta = dt.timedelta(hours=6)) -> int:
-    """Runs left 'running' by a killed worker are recorded as failed (their transaction never committed)."""
+# A run still "running" after this long was left by a killed process (crawls take minutes).
+STALE_RUN = dt.timedelta(hours=6)
+
+
+def mark_interrupted(runs: list[CrawlRun]) -> int:
+    """Record runs a killed process left "running" as failed (their catalogue transaction never committed)."""
+    for r in runs:
+        r.status, r.reason, r.finished_at = "failed", "interrupted (the crawling process ended)", utcnow()
+    return len(runs)
+
+
+def reap_interrupted(engine: Engine, *, older_than: dt.timedelta = STALE_RUN) -> int:
     cutoff = utcnow() - older_than
     with Session(engine) as s, s.begin():
-        runs = [
-            r for r in s.exec(select(CrawlRun).where(CrawlRun.status == "running")) if _aware(r.started_at) < cutoff
-        ]
-        for r in runs:
-            r.status, r.reason, r.finished_at = "failed", "interrupted (worker stopped during the crawl)", utcnow()
-        return len(runs)
+        running = s.exec(select(CrawlRun).where(CrawlRun.status == "running"))
+        return mark_interrupted([r for r in running if _aware(r.started_at) < cutoff])

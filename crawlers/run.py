@@ -23,6 +23,7 @@ from catalog.supplement import fill_gaps, load_supplements
 from config.settings import Settings
 from crawlers.base import CrawlResult, SourceConfig, SourceError
 from crawlers.fetch import Fetcher
+from crawlers.health import mark_interrupted
 from crawlers.registry import SOURCES, get_source
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,7 @@ def _close_interrupted(s: Session, source: str) -> None:
     """A run of this source still "running" when a new one starts was left by a killed process: a source is
     crawled by one process at a time (the worker's leader lock; the desk refuses while a run is recorded). Should
     such a run be alive after all, its own ``_finish`` overwrites this."""
-    for run in s.exec(select(CrawlRun).where(CrawlRun.source == source, CrawlRun.status == "running")):
-        run.status, run.reason, run.finished_at = "failed", "interrupted (the crawling process ended)", utcnow()
+    mark_interrupted(list(s.exec(select(CrawlRun).where(CrawlRun.source == source, CrawlRun.status == "running"))))
 
 
 def _finish(engine: Engine, run_id: int, status: str, reason: str | None, counts: dict[str, Any]) -> None:

@@ -49,11 +49,6 @@ class Index:
     cofunding: dict[str, np.ndarray] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict)  # small per-index caches of the matcher
 
-    @property
-    def owner(self) -> np.ndarray:
-        """Passage -> programme position."""
-        return np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
-
     def passage(self, i: int, j: int) -> str:
         """Passage j (an index over all passages) of programme i."""
         return programme_passages(self.programmes[i])[j - int(self.starts[i])]
@@ -97,10 +92,12 @@ def _vectors(
     """The passages' vectors as float16 rows: stored ones looked up a slice of hashes at a time (a dict of
     every vector would take twice the matrix), missing ones embedded and stored."""
     rows: dict[str, list[int]] = {}
+    texts: dict[str, str] = {}
     for i, text in enumerate(passages):
-        rows.setdefault(text_hash(text), []).append(i)
+        h = text_hash(text)
+        rows.setdefault(h, []).append(i)
+        texts[h] = text
     dense: np.ndarray | None = None
-    texts = dict(zip((text_hash(t) for t in passages), passages, strict=True))
     missing: list[str] = []
     unique = sorted(rows)
     for start in range(0, len(unique), lookup):

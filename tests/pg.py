@@ -6,11 +6,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.processes import free_port
 
 
 def server_bindir() -> Path | None:
@@ -20,12 +21,6 @@ def server_bindir() -> Path | None:
             return Path(d)
     found = shutil.which("pg_ctl")
     return Path(found).parent if found and shutil.which("initdb") else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -72,6 +67,6 @@ def start_cluster() -> Cluster | None:
     root = Path(tempfile.mkdtemp(prefix="fm-pg-"))
     if as_user:
         os.chown(root, pw.pw_uid, pw.pw_gid)
-    cluster = Cluster(bindir, root, _free_port(), as_user)
+    cluster = Cluster(bindir, root, free_port(), as_user)
     cluster.start()
     return cluster

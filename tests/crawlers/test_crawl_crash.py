@@ -10,9 +10,6 @@ import asyncio
 import datetime as dt
 import json
 import shutil
-import signal
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from catalog import store
 from catalog.models import CrawlRun, Programme
 from catalog.schema import ProgrammeIn
 from crawlers.run import crawl_source, load_source_configs
+from tests import processes
 from tests.sites.server import SITES, FixtureServer, serve_sites
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,24 +59,9 @@ def change_site(root: Path) -> None:
 
 def run_child(db_url: str, step: str, tmp: Path, server: FixtureServer) -> str:
     """Start a worker crawling skew; for a crash step wait until it reports the step, then SIGKILL it."""
-    err_path = tmp / f"child-{step}.err"
     rewrite = json.dumps(server.rewrite_for([SKEW]))
-    with err_path.open("a") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.crawlers.crawl_crash_child", db_url, step, str(tmp),
-                                 rewrite], cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
-    if step == "none":
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err_path.read_text()
-        return out
-    line = proc.stdout.readline()  # type: ignore[union-attr]
-    if line.strip() != f"AT {step}":
-        proc.kill()
-        proc.wait()
-        pytest.fail(f"child did not reach {step}: {line!r}\n{err_path.read_text()}")
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    return line
+    return processes.run_child(["tests.crawlers.crawl_crash_child", db_url, step, str(tmp), rewrite], step,
+                               tmp / f"child-{step}.err")
 
 
 def snapshot(engine: Engine) -> dict[str, tuple[str, int, int]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODEL_CACHE, REPO
+from tests.processes import free_port, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling Google's hosts, which this closed network refuses.
@@ -55,12 +55,6 @@ def _require_browser() -> None:
         pytest.fail(f"FOERDERMATCH_REQUIRE_BROWSER is set but {missing}")
     if missing:
         pytest.skip(f"browser tests need Debian's Chromium: {missing}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _server_env(data_dir: Path) -> dict[str, str]:
@@ -109,7 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _cli(env, "catalog", "load")
     _cli(env, "users", "add", DESK_EMAIL, "--role", "desk", "--name", DESK_NAME, "--password-stdin",
          stdin=DESK_PASSWORD + "\n")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = data_dir / "server.log"
     with log.open("wb") as out:
@@ -124,12 +118,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         assert warm.status_code == 200, warm.text
         yield Server(url=url, data_dir=data_dir, log=log, model=health["model"])
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,14 +27,9 @@ from newsletter import subscribe as subs
 from newsletter.digest import local_today
 from newsletter.models import Subscription
 from tests.factories import profile, programme
+from tests.processes import free_port
 
 TODAY = local_today(utcnow())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:

@@ -7,7 +7,6 @@ STEP: none | after_digest_commit | after_claim | during_transmission | after_acc
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,7 @@ from matcher.embed import FakeEmbedder
 from matcher.runtime import MatchRuntime
 from newsletter import outbox
 from newsletter.jobs import run_newsletter
-
-
-def halt(step: str) -> None:
-    print(f"AT {step}", flush=True)
-    threading.Event().wait()  # until the parent kills this process
+from tests.processes import halt
 
 
 def install(step: str) -> None:

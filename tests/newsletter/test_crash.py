@@ -3,15 +3,13 @@ except where newsletter/outbox.py says so (the moment of handing a mail to the s
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, func, select
 
 from newsletter.models import OutboxMessage, SentItem
+from tests import processes
 from tests.newsletter.conftest import add_subscription, load_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,22 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run_child(db_url: str, port: int, step: str, tmp: Path) -> str:
     """Start the sender; for a crash step wait until it reports the step, then SIGKILL it."""
-    err = (tmp / f"child-{step}.err").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "tests.newsletter.crash_child", db_url, str(port), step, str(tmp)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
-    if step == "none":
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, (tmp / f"child-{step}.err").read_text()
-        return out
-    line = proc.stdout.readline()  # type: ignore[union-attr]
-    if line.strip() != f"AT {step}":
-        proc.kill()
-        proc.wait()
-        pytest.fail(f"child did not reach {step}: {line!r}\n{(tmp / f'child-{step}.err').read_text()}")
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    return line
+    return processes.run_child(["tests.newsletter.crash_child", db_url, str(port), step, str(tmp)], step,
+                               tmp / f"child-{step}.err")
 
 
 def state(engine) -> tuple[list[tuple[str, bool]], int]:  # type: ignore[no-untyped-def]
